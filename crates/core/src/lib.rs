@@ -1,0 +1,17 @@
+//! Tollgate's core: the model (principals, credentials, tokens), the one
+//! login/token service every contract calls, and the narrow storage interface
+//! it needs. Nothing here knows about HTTP, wire formats or SQL.
+
+pub mod admin;
+pub mod error;
+pub mod model;
+pub mod password;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod time_util;
+
+pub use error::{LoginError, StoreError, VerifyError};
+pub use model::{Identity, Principal, PrincipalId};
+pub use service::{LoginService, SessionTokens, TokenPolicy};
+pub use store::Store;

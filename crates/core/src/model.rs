@@ -1,0 +1,178 @@
+//! The one model under the three contracts: principals and the tokens that
+//! identify them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::secret::TokenHash;
+
+/// A principal's stable identifier (the `uid` / `X-Auth-Subject`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PrincipalId(pub Uuid);
+
+impl PrincipalId {
+    pub fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl Default for PrincipalId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for PrincipalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Somebody (a person or a service) who can log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub id: PrincipalId,
+    /// The unique login name.
+    pub name: String,
+    pub roles: Vec<String>,
+    pub realm: Option<String>,
+    /// Free key/value pairs that become token claims (`ca`, `cid`, `domain`, ...).
+    pub attributes: BTreeMap<String, String>,
+    pub enabled: bool,
+    pub created_at: OffsetDateTime,
+    /// Tokens issued at or before this instant are void ("revoke all tokens of
+    /// this principal" is one write, whatever the number of tokens).
+    pub tokens_revoked_at: Option<OffsetDateTime>,
+}
+
+/// What a new principal is made of.
+#[derive(Debug, Clone)]
+pub struct NewPrincipal {
+    pub name: String,
+    pub roles: Vec<String>,
+    pub realm: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+    /// An argon2id PHC string, or `None` for a principal that logs in with
+    /// keys only.
+    pub password_hash: Option<String>,
+}
+
+/// Which contract minted an opaque token: it decides nothing about validity,
+/// but is kept for revocation, introspection and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Contract A (`login_check`) access token.
+    LoginCheck,
+    /// Contract B (UserLogin/ApiKey) token.
+    ApiKey,
+}
+
+impl TokenKind {
+    pub fn code(self) -> i16 {
+        match self {
+            TokenKind::LoginCheck => 1,
+            TokenKind::ApiKey => 2,
+        }
+    }
+
+    pub fn from_code(code: i16) -> Option<Self> {
+        match code {
+            1 => Some(TokenKind::LoginCheck),
+            2 => Some(TokenKind::ApiKey),
+            _ => None,
+        }
+    }
+
+    /// The contract's name, as used in metrics labels and logs.
+    pub fn contract(self) -> &'static str {
+        match self {
+            TokenKind::LoginCheck => "login_check",
+            TokenKind::ApiKey => "apikey",
+        }
+    }
+}
+
+/// An opaque access token as stored: only its hash, never the token.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub hash: TokenHash,
+    pub kind: TokenKind,
+    pub principal_id: PrincipalId,
+    /// The login session (refresh family) the token descends from, if any.
+    pub session_id: Option<Uuid>,
+    /// The API key or access key it was issued with, if any.
+    pub credential_id: Option<Uuid>,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// One login of contract A: the family every refresh descends from.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub principal_id: PrincipalId,
+    pub created_at: OffsetDateTime,
+}
+
+/// A refresh token as stored (hash only).
+#[derive(Debug, Clone)]
+pub struct RefreshRecord {
+    pub hash: TokenHash,
+    pub session_id: Uuid,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A stored opaque token together with everything needed to judge it.
+#[derive(Debug, Clone)]
+pub struct TokenLookup {
+    pub kind: TokenKind,
+    pub principal: Principal,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// Revoked by itself, through its session, or through its credential.
+    pub revoked: bool,
+}
+
+/// A stored refresh token and the state of its family.
+#[derive(Debug, Clone)]
+pub struct RefreshLookup {
+    pub session_id: Uuid,
+    pub principal: Principal,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub spent_at: Option<OffsetDateTime>,
+    /// The pair that replaced this token, sealed with a key only the holder of
+    /// this refresh token can derive (used by the grace period).
+    pub successor: Option<Vec<u8>>,
+    pub session_revoked: bool,
+}
+
+/// Who a valid bearer token identifies: what the APIs behind Tollgate learn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub principal_id: PrincipalId,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub realm: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+    pub expires_at: OffsetDateTime,
+}
+
+impl Identity {
+    pub fn of(principal: &Principal, expires_at: OffsetDateTime) -> Self {
+        Self {
+            principal_id: principal.id,
+            name: principal.name.clone(),
+            roles: principal.roles.clone(),
+            realm: principal.realm.clone(),
+            attributes: principal.attributes.clone(),
+            expires_at,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Contract A's login: name and password in, a session (token + refresh
+//! token) out.
+
+use uuid::Uuid;
+
+use super::{LoginService, SessionTokens};
+use crate::error::LoginError;
+use crate::model::{Principal, RefreshRecord, SessionRecord, TokenKind, TokenRecord};
+use crate::secret::{TokenHash, random_alphanumeric, random_hex};
+use crate::store::NewSession;
+use crate::time_util::{add, now};
+
+/// Contract A's access tokens: 32 characters of `[a-z0-9]` (~165 bits).
+pub(super) fn new_access_token() -> String {
+    random_alphanumeric(32)
+}
+
+/// Refresh tokens: 256 random bits as hex.
+pub(super) fn new_refresh_token() -> String {
+    random_hex(32)
+}
+
+impl LoginService {
+    /// Verifies the password and opens a new session. Unknown, wrong and
+    /// disabled all fail alike, after the same argon2id work.
+    pub async fn login_with_password(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<SessionTokens, LoginError> {
+        let (principal, stored) = match self.store.password_of(name).await? {
+            Some((principal, stored)) => (Some(principal), stored),
+            None => (None, None),
+        };
+        let matches = self.passwords.verify(stored, password).await?;
+        match principal {
+            Some(principal) if matches && principal.enabled => self.open_session(&principal).await,
+            _ => Err(LoginError::BadCredentials),
+        }
+    }
+
+    async fn open_session(&self, principal: &Principal) -> Result<SessionTokens, LoginError> {
+        let issued_at = now();
+        let session = SessionRecord {
+            id: Uuid::new_v4(),
+            principal_id: principal.id,
+            created_at: issued_at,
+        };
+        let (tokens, token, refresh) = self.mint_pair(principal, session.id, issued_at);
+        self.store
+            .insert_session(NewSession {
+                session,
+                token,
+                refresh,
+            })
+            .await?;
+        Ok(tokens)
+    }
+
+    /// A fresh access + refresh pair of one session, and the records to store.
+    pub(super) fn mint_pair(
+        &self,
+        principal: &Principal,
+        session_id: Uuid,
+        issued_at: time::OffsetDateTime,
+    ) -> (SessionTokens, TokenRecord, RefreshRecord) {
+        let token = new_access_token();
+        let refresh_token = new_refresh_token();
+        let expires_at = add(issued_at, self.policy.login_check_ttl);
+        let token_record = TokenRecord {
+            hash: TokenHash::of(&token),
+            kind: TokenKind::LoginCheck,
+            principal_id: principal.id,
+            session_id: Some(session_id),
+            credential_id: None,
+            issued_at,
+            expires_at,
+        };
+        let refresh_record = RefreshRecord {
+            hash: TokenHash::of(&refresh_token),
+            session_id,
+            issued_at,
+            expires_at: add(issued_at, self.policy.refresh_ttl),
+        };
+        (
+            SessionTokens {
+                token,
+                refresh_token,
+                issued_at,
+                expires_at,
+            },
+            token_record,
+            refresh_record,
+        )
+    }
+}

@@ -1,0 +1,86 @@
+//! The narrow storage interface the core needs. One implementation per
+//! database lives in the `tollgate-store` crate; the core never sees SQL.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::model::{
+    NewPrincipal, Principal, PrincipalId, RefreshLookup, RefreshRecord, SessionRecord, TokenLookup,
+    TokenRecord,
+};
+use crate::secret::TokenHash;
+
+/// A new login of contract A: its session, first access token and first
+/// refresh token, written together.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub session: SessionRecord,
+    pub token: TokenRecord,
+    pub refresh: RefreshRecord,
+}
+
+/// A refresh rotation: the spent token and the pair that replaces it.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub spent: TokenHash,
+    pub spent_at: OffsetDateTime,
+    pub token: TokenRecord,
+    pub refresh: RefreshRecord,
+    /// The new pair sealed for the holder of the spent token (grace period).
+    pub successor: Option<Vec<u8>>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Is the database reachable right now?
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // --- principals ---------------------------------------------------------
+    async fn create_principal(&self, new: NewPrincipal) -> Result<Principal, StoreError>;
+    /// Creates the principal unless one of that name exists; `true` if created.
+    /// Safe when several processes seed the same database at once.
+    async fn create_principal_if_absent(&self, new: NewPrincipal) -> Result<bool, StoreError>;
+    async fn principal_by_name(&self, name: &str) -> Result<Option<Principal>, StoreError>;
+    /// The principal and its password hash (if it has a password).
+    async fn password_of(
+        &self,
+        name: &str,
+    ) -> Result<Option<(Principal, Option<String>)>, StoreError>;
+    async fn list_principals(&self) -> Result<Vec<Principal>, StoreError>;
+    async fn set_enabled(&self, id: PrincipalId, enabled: bool) -> Result<(), StoreError>;
+    async fn set_password(&self, id: PrincipalId, phc: Option<String>) -> Result<(), StoreError>;
+    async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError>;
+
+    // --- tokens -------------------------------------------------------------
+    /// Durably stores a new session; returns only once committed.
+    async fn insert_session(&self, new: NewSession) -> Result<(), StoreError>;
+    /// Durably stores an access token; returns only once committed.
+    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError>;
+    async fn find_token(&self, hash: &TokenHash) -> Result<Option<TokenLookup>, StoreError>;
+    async fn find_refresh(&self, hash: &TokenHash) -> Result<Option<RefreshLookup>, StoreError>;
+    /// Spends `rotation.spent` and stores its successor, atomically. `false`
+    /// if the token was spent already (another request won the race).
+    async fn rotate_refresh(&self, rotation: Rotation) -> Result<bool, StoreError>;
+
+    // --- revocation ---------------------------------------------------------
+    /// Revokes one access token, or the whole session of a refresh token.
+    /// `true` if the hash named a token.
+    async fn revoke_token(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<bool, StoreError>;
+    async fn revoke_session(&self, session: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn revoke_principal_tokens(
+        &self,
+        id: PrincipalId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// A number that grows whenever something that caches must forget
+    /// changes (revocations, disabled principals, key state changes). Nodes
+    /// and processes sharing the database poll it to invalidate their caches.
+    async fn change_counter(&self) -> Result<i64, StoreError>;
+
+    /// Deletes up to `batch` tokens that expired before `before`; returns
+    /// how many were deleted.
+    async fn sweep_expired(&self, before: OffsetDateTime, batch: i64) -> Result<u64, StoreError>;
+}

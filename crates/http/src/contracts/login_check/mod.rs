@@ -1,0 +1,75 @@
+//! Contract A (seed 000): `POST /v1/login_check` with a username and a
+//! password, answered with an opaque 24 h token and a refresh token; plus
+//! `POST /v1/token/refresh`, which rotates the refresh token.
+
+mod error;
+mod wire;
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+
+pub use error::{LoginCheckError, error_list, internal_error};
+use wire::{LoginCheckRequest, RefreshRequest, SessionResponse};
+
+use crate::AppState;
+use crate::metrics::{Outcome, record_login};
+
+/// Where the refresh endpoint lives (not in the document; our extension).
+pub const REFRESH_PATH: &str = "/v1/token/refresh";
+
+const CONTRACT: &str = "login_check";
+
+/// The contract's routes, with the login at `path`.
+pub fn routes(path: &str) -> Router<AppState> {
+    Router::new()
+        .route(path, post(login_check))
+        .route(REFRESH_PATH, post(refresh_token))
+}
+
+async fn login_check(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let result = async {
+        let request = LoginCheckRequest::parse(&headers, body).await?;
+        let tokens = state
+            .service
+            .login_with_password(&request.username, &request.password)
+            .await?;
+        Ok::<_, LoginCheckError>(SessionResponse::from(tokens))
+    }
+    .await;
+    respond(result, started)
+}
+
+async fn refresh_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let result = async {
+        let request = RefreshRequest::parse(&headers, body).await?;
+        let tokens = state
+            .service
+            .refresh_session(&request.refresh_token)
+            .await?;
+        Ok::<_, LoginCheckError>(SessionResponse::from(tokens))
+    }
+    .await;
+    respond(result, started)
+}
+
+fn respond(result: Result<SessionResponse, LoginCheckError>, started: Instant) -> Response {
+    let outcome = match &result {
+        Ok(_) => Outcome::Success,
+        Err(err) => err.outcome(),
+    };
+    record_login(CONTRACT, outcome, started);
+    let mut response = match result {
+        Ok(session) => Json(session).into_response(),
+        Err(err) => err.into_response(),
+    };
+    crate::http_util::no_store(response.headers_mut());
+    response
+}

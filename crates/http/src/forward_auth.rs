@@ -1,0 +1,147 @@
+//! `GET /auth/verify`: forward authentication for nginx `auth_request`,
+//! Traefik `forwardAuth` and Envoy `ext_authz`.
+//!
+//! Gateways treat any status other than 2xx, 401 and 403 as a server error,
+//! so this answers 200, 401 or 403 and nothing else, whatever it is sent; a
+//! database failure fails closed (401). Tokens are read from the
+//! `Authorization` header only, never from the URL.
+
+use std::time::Instant;
+
+use axum::extract::{RawQuery, State};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use time::format_description::well_known::Rfc3339;
+use tollgate_core::{Identity, VerifyError};
+
+use crate::AppState;
+use crate::metrics::record_verify;
+
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let started = Instant::now();
+    let token = match bearer_token(&headers) {
+        Bearer::Absent => {
+            record_verify("missing", started);
+            return unauthorized("Bearer");
+        }
+        Bearer::Malformed => {
+            record_verify("malformed", started);
+            return invalid_token();
+        }
+        Bearer::Token(token) => token,
+    };
+    let identity = match state.service.verify_bearer(token).await {
+        Ok(identity) => identity,
+        Err(err) => {
+            if let VerifyError::Store(err) = &err {
+                tracing::error!(%err, "token check failed inside; refusing the token");
+            }
+            record_verify(reason(&err), started);
+            return invalid_token();
+        }
+    };
+    let missing_role =
+        required_roles(query.as_deref()).find(|role| !identity.roles.iter().any(|r| r == role));
+    if missing_role.is_some() {
+        record_verify("forbidden", started);
+        let challenge = HeaderValue::from_static(r#"Bearer error="insufficient_scope""#);
+        return (StatusCode::FORBIDDEN, [(WWW_AUTHENTICATE, challenge)]).into_response();
+    }
+    record_verify("valid", started);
+    identity_response(&identity)
+}
+
+enum Bearer<'a> {
+    Absent,
+    Malformed,
+    Token(&'a str),
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1). Another
+/// scheme counts as no bearer token at all.
+fn bearer_token(headers: &HeaderMap) -> Bearer<'_> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Bearer::Absent;
+    };
+    let Ok(value) = value.to_str() else {
+        return Bearer::Malformed;
+    };
+    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Bearer::Absent;
+    }
+    let token = token.trim();
+    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/".contains(c);
+    let body = token.trim_end_matches('=');
+    if body.is_empty() || !body.chars().all(b64token) || token.len() > 8192 {
+        return Bearer::Malformed;
+    }
+    Bearer::Token(token)
+}
+
+/// Every `role` the caller asked for in `?role=R` (repeatable; all required).
+fn required_roles(query: Option<&str>) -> impl Iterator<Item = String> + '_ {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(key, _)| key == "role")
+        .map(|(_, value)| value.into_owned())
+        .filter(|role| !role.is_empty())
+}
+
+fn reason(err: &VerifyError) -> &'static str {
+    match err {
+        VerifyError::Unknown => "unknown",
+        VerifyError::Expired => "expired",
+        VerifyError::Revoked => "revoked",
+        VerifyError::PrincipalDisabled => "disabled",
+        VerifyError::Store(_) => "error",
+    }
+}
+
+fn unauthorized(challenge: &'static str) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (WWW_AUTHENTICATE, HeaderValue::from_static(challenge)),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+    )
+        .into_response()
+}
+
+fn invalid_token() -> Response {
+    unauthorized(r#"Bearer error="invalid_token""#)
+}
+
+const X_AUTH_SUBJECT: HeaderName = HeaderName::from_static("x-auth-subject");
+const X_AUTH_NAME: HeaderName = HeaderName::from_static("x-auth-name");
+const X_AUTH_ROLES: HeaderName = HeaderName::from_static("x-auth-roles");
+const X_AUTH_REALM: HeaderName = HeaderName::from_static("x-auth-realm");
+const X_AUTH_EXPIRES: HeaderName = HeaderName::from_static("x-auth-expires");
+
+fn identity_response(identity: &Identity) -> Response {
+    let mut headers = HeaderMap::new();
+    let mut put = |name: HeaderName, value: &str| {
+        // Names are validated free of control characters when created, so
+        // this only skips what cannot be a header at all.
+        if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+            headers.insert(name, value);
+        }
+    };
+    put(X_AUTH_SUBJECT, &identity.principal_id.to_string());
+    put(X_AUTH_NAME, &identity.name);
+    put(X_AUTH_ROLES, &identity.roles.join(","));
+    if let Some(realm) = &identity.realm {
+        put(X_AUTH_REALM, realm);
+    }
+    put(
+        X_AUTH_EXPIRES,
+        &identity.expires_at.format(&Rfc3339).unwrap_or_default(),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    (StatusCode::OK, headers).into_response()
+}

@@ -1,0 +1,90 @@
+//! Which routes are served on which listener.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::contracts::login_check;
+use crate::{AppState, forward_auth, health};
+
+/// Whether and where a contract is served.
+#[derive(Debug, Clone)]
+pub struct ContractMount {
+    pub enabled: bool,
+    pub path: String,
+    /// Serve the contract on this address instead of the main listener.
+    pub listen: Option<SocketAddr>,
+}
+
+/// The HTTP side of the configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub listen: SocketAddr,
+    pub login_check: ContractMount,
+}
+
+/// One address and what it serves.
+pub struct Listener {
+    pub addr: SocketAddr,
+    pub router: Router,
+}
+
+/// The routers to serve: the main listener, plus one per contract that asks
+/// for its own address.
+pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
+    let mut main = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/auth/verify", get(forward_auth::verify));
+    let mut extra: Vec<(SocketAddr, Router<AppState>)> = Vec::new();
+
+    let contracts = [(
+        &settings.login_check,
+        login_check::routes(&settings.login_check.path),
+    )];
+    for (mount, routes) in contracts {
+        if !mount.enabled {
+            continue;
+        }
+        match mount.listen {
+            Some(addr) if addr != settings.listen => extra.push((
+                addr,
+                Router::new()
+                    .route("/healthz", get(health::healthz))
+                    .merge(routes),
+            )),
+            _ => main = main.merge(routes),
+        }
+    }
+
+    std::iter::once((settings.listen, main))
+        .chain(extra)
+        .map(|(addr, router)| Listener {
+            addr,
+            router: finish(router, state.clone()),
+        })
+        .collect()
+}
+
+/// Fallbacks and safety nets common to every listener: unknown URLs and
+/// methods get a JSON error list, a panic gets a JSON 500, never HTML.
+fn finish(router: Router<AppState>, state: AppState) -> Router {
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(|_| login_check::internal_error()))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    login_check::error_list(StatusCode::NOT_FOUND, 404, "Invalid request URL.")
+}
+
+async fn method_not_allowed() -> Response {
+    login_check::error_list(StatusCode::METHOD_NOT_ALLOWED, 405, "Method not allowed.")
+}

@@ -1,0 +1,453 @@
+//! One implementation of the core's `Store`, written once and instantiated
+//! per sqlx driver (see `sqlite.rs` and `postgres.rs`). A macro rather than
+//! generics because sqlx's generic bounds would bury the SQL under trait
+//! plumbing; the SQL text itself is shared through `queries`.
+
+use tollgate_core::model::TokenRecord;
+use tollgate_core::store::NewSession;
+
+/// A write that waits in the group commit.
+pub(crate) enum WriteOp {
+    Session(NewSession),
+    Token(TokenRecord),
+}
+
+/// Most writes one group commit takes at once.
+pub(crate) const MAX_BATCH: usize = 512;
+
+pub(crate) fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn json_map(map: &std::collections::BTreeMap<String, String>) -> String {
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
+}
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty) => {
+        use std::collections::BTreeMap;
+
+        use async_trait::async_trait;
+        use sqlx::Row as _;
+        use time::OffsetDateTime;
+        use tollgate_core::StoreError;
+        use tollgate_core::model::{
+            NewPrincipal, Principal, PrincipalId, RefreshLookup, TokenKind, TokenLookup,
+            TokenRecord,
+        };
+        use tollgate_core::secret::TokenHash;
+        use tollgate_core::store::{NewSession, Rotation, Store};
+        use tollgate_core::time_util::{from_millis, now, to_millis};
+        use uuid::Uuid;
+
+        use crate::backend::{MAX_BATCH, WriteOp, json_list, json_map};
+        use crate::error::store_error;
+        use crate::group_commit::GroupCommit;
+        use crate::queries as q;
+
+        type Conn = <$db as sqlx::Database>::Connection;
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        pub(crate) struct $store {
+            read: sqlx::Pool<$db>,
+            write: sqlx::Pool<$db>,
+            commits: GroupCommit<WriteOp>,
+        }
+
+        impl $store {
+            fn from_pools(read: sqlx::Pool<$db>, write: sqlx::Pool<$db>) -> Self {
+                let pool = write.clone();
+                let commits = GroupCommit::spawn(MAX_BATCH, move |ops| {
+                    let pool = pool.clone();
+                    async move { write_batch(&pool, ops).await.map_err(store_error) }
+                });
+                Self {
+                    read,
+                    write,
+                    commits,
+                }
+            }
+        }
+
+        async fn write_batch(pool: &sqlx::Pool<$db>, ops: Vec<WriteOp>) -> Result<(), sqlx::Error> {
+            let mut tx = pool.begin().await?;
+            for op in &ops {
+                match op {
+                    WriteOp::Token(token) => insert_token(&mut tx, token).await?,
+                    WriteOp::Session(new) => {
+                        sqlx::query(q::INSERT_SESSION)
+                            .bind(new.session.id)
+                            .bind(new.session.principal_id.0)
+                            .bind(to_millis(new.session.created_at))
+                            .execute(&mut *tx)
+                            .await?;
+                        insert_token(&mut tx, &new.token).await?;
+                        insert_refresh(&mut tx, &new.refresh).await?;
+                    }
+                }
+            }
+            tx.commit().await
+        }
+
+        async fn insert_token(conn: &mut Conn, t: &TokenRecord) -> Result<(), sqlx::Error> {
+            sqlx::query(q::INSERT_TOKEN)
+                .bind(t.hash.as_bytes())
+                .bind(t.kind.code())
+                .bind(t.principal_id.0)
+                .bind(t.session_id)
+                .bind(t.credential_id)
+                .bind(to_millis(t.issued_at))
+                .bind(to_millis(t.expires_at))
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        async fn insert_refresh(
+            conn: &mut Conn,
+            r: &tollgate_core::model::RefreshRecord,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query(q::INSERT_REFRESH)
+                .bind(r.hash.as_bytes())
+                .bind(r.session_id)
+                .bind(to_millis(r.issued_at))
+                .bind(to_millis(r.expires_at))
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        async fn bump_changes(conn: &mut Conn) -> Result<(), sqlx::Error> {
+            sqlx::query(q::BUMP_CHANGES).execute(&mut *conn).await?;
+            Ok(())
+        }
+
+        fn opt_time(ms: Option<i64>) -> Option<OffsetDateTime> {
+            ms.map(from_millis)
+        }
+
+        fn principal_from_row(row: &DbRow) -> Result<Principal, sqlx::Error> {
+            let roles: String = row.try_get("roles")?;
+            let attributes: String = row.try_get("attributes")?;
+            Ok(Principal {
+                id: PrincipalId(row.try_get::<Uuid, _>("id")?),
+                name: row.try_get("name")?,
+                roles: serde_json::from_str(&roles)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                realm: row.try_get("realm")?,
+                attributes: serde_json::from_str::<BTreeMap<String, String>>(&attributes)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                enabled: row.try_get("enabled")?,
+                created_at: from_millis(row.try_get("created_at")?),
+                tokens_revoked_at: opt_time(row.try_get("tokens_revoked_at")?),
+            })
+        }
+
+        fn new_principal_query<'q>(
+            sql: &'q str,
+            id: Uuid,
+            new: &'q NewPrincipal,
+            created_at: i64,
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            sqlx::query(sql)
+                .bind(id)
+                .bind(new.name.as_str())
+                .bind(json_list(&new.roles))
+                .bind(new.realm.as_deref())
+                .bind(json_map(&new.attributes))
+                .bind(new.password_hash.as_deref())
+                .bind(created_at)
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1")
+                    .execute(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                Ok(())
+            }
+
+            async fn create_principal(&self, new: NewPrincipal) -> Result<Principal, StoreError> {
+                let id = Uuid::new_v4();
+                let created_at = now();
+                new_principal_query(q::INSERT_PRINCIPAL, id, &new, to_millis(created_at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(store_error)?;
+                Ok(Principal {
+                    id: PrincipalId(id),
+                    name: new.name,
+                    roles: new.roles,
+                    realm: new.realm,
+                    attributes: new.attributes,
+                    enabled: true,
+                    created_at,
+                    tokens_revoked_at: None,
+                })
+            }
+
+            async fn create_principal_if_absent(
+                &self,
+                new: NewPrincipal,
+            ) -> Result<bool, StoreError> {
+                let done = new_principal_query(
+                    q::INSERT_PRINCIPAL_IF_ABSENT,
+                    Uuid::new_v4(),
+                    &new,
+                    to_millis(now()),
+                )
+                .execute(&self.write)
+                .await
+                .map_err(store_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn principal_by_name(&self, name: &str) -> Result<Option<Principal>, StoreError> {
+                Ok(self.password_of(name).await?.map(|(p, _)| p))
+            }
+
+            async fn password_of(
+                &self,
+                name: &str,
+            ) -> Result<Option<(Principal, Option<String>)>, StoreError> {
+                let row = sqlx::query(&q::PRINCIPAL_BY_NAME)
+                    .bind(name)
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                row.map(|row| Ok((principal_from_row(&row)?, row.try_get("password_hash")?)))
+                    .transpose()
+                    .map_err(store_error)
+            }
+
+            async fn list_principals(&self) -> Result<Vec<Principal>, StoreError> {
+                let rows = sqlx::query(&q::LIST_PRINCIPALS)
+                    .fetch_all(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                rows.iter()
+                    .map(principal_from_row)
+                    .collect::<Result<_, _>>()
+                    .map_err(store_error)
+            }
+
+            async fn set_enabled(&self, id: PrincipalId, enabled: bool) -> Result<(), StoreError> {
+                self.update_and_bump(q::SET_ENABLED, id, |query| query.bind(enabled))
+                    .await
+            }
+
+            async fn set_password(
+                &self,
+                id: PrincipalId,
+                phc: Option<String>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(q::SET_PASSWORD)
+                    .bind(id.0)
+                    .bind(phc)
+                    .execute(&self.write)
+                    .await
+                    .map_err(store_error)?;
+                Ok(())
+            }
+
+            async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError> {
+                self.update_and_bump(q::REMOVE_PRINCIPAL, id, |query| query)
+                    .await
+            }
+
+            async fn insert_session(&self, new: NewSession) -> Result<(), StoreError> {
+                self.commits.submit(WriteOp::Session(new)).await
+            }
+
+            async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+                self.commits.submit(WriteOp::Token(token)).await
+            }
+
+            async fn find_token(
+                &self,
+                hash: &TokenHash,
+            ) -> Result<Option<TokenLookup>, StoreError> {
+                let row = sqlx::query(&q::FIND_TOKEN)
+                    .bind(hash.as_bytes())
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                let Some(row) = row else { return Ok(None) };
+                let decode = || -> Result<TokenLookup, sqlx::Error> {
+                    let kind: i16 = row.try_get("kind")?;
+                    let revoked: Option<i64> = row.try_get("revoked_at")?;
+                    let session_revoked: Option<i64> = row.try_get("session_revoked_at")?;
+                    Ok(TokenLookup {
+                        kind: TokenKind::from_code(kind).ok_or_else(|| {
+                            sqlx::Error::Decode(format!("token kind {kind}").into())
+                        })?,
+                        principal: principal_from_row(&row)?,
+                        issued_at: from_millis(row.try_get("issued_at")?),
+                        expires_at: from_millis(row.try_get("expires_at")?),
+                        revoked: revoked.is_some() || session_revoked.is_some(),
+                    })
+                };
+                decode().map(Some).map_err(store_error)
+            }
+
+            async fn find_refresh(
+                &self,
+                hash: &TokenHash,
+            ) -> Result<Option<RefreshLookup>, StoreError> {
+                let row = sqlx::query(&q::FIND_REFRESH)
+                    .bind(hash.as_bytes())
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                let Some(row) = row else { return Ok(None) };
+                let decode = || -> Result<RefreshLookup, sqlx::Error> {
+                    let session_revoked: Option<i64> = row.try_get("session_revoked_at")?;
+                    Ok(RefreshLookup {
+                        session_id: row.try_get("session_id")?,
+                        principal: principal_from_row(&row)?,
+                        issued_at: from_millis(row.try_get("issued_at")?),
+                        expires_at: from_millis(row.try_get("expires_at")?),
+                        spent_at: opt_time(row.try_get("spent_at")?),
+                        successor: row.try_get("successor")?,
+                        session_revoked: session_revoked.is_some(),
+                    })
+                };
+                decode().map(Some).map_err(store_error)
+            }
+
+            async fn rotate_refresh(&self, rotation: Rotation) -> Result<bool, StoreError> {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    let spent = sqlx::query(q::SPEND_REFRESH)
+                        .bind(rotation.spent.as_bytes())
+                        .bind(to_millis(rotation.spent_at))
+                        .bind(rotation.successor.as_deref())
+                        .execute(&mut *tx)
+                        .await?;
+                    if spent.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    insert_token(&mut tx, &rotation.token).await?;
+                    insert_refresh(&mut tx, &rotation.refresh).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                };
+                attempt.await.map_err(store_error)
+            }
+
+            async fn revoke_token(
+                &self,
+                hash: &TokenHash,
+                at: OffsetDateTime,
+            ) -> Result<bool, StoreError> {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    let mut found = sqlx::query(q::REVOKE_TOKEN)
+                        .bind(hash.as_bytes())
+                        .bind(to_millis(at))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if found == 0 {
+                        found = sqlx::query(q::REVOKE_SESSION_OF_REFRESH)
+                            .bind(hash.as_bytes())
+                            .bind(to_millis(at))
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                    }
+                    bump_changes(&mut tx).await?;
+                    tx.commit().await?;
+                    Ok(found > 0)
+                };
+                attempt.await.map_err(store_error)
+            }
+
+            async fn revoke_session(
+                &self,
+                session: Uuid,
+                at: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    sqlx::query(q::REVOKE_SESSION)
+                        .bind(session)
+                        .bind(to_millis(at))
+                        .execute(&mut *tx)
+                        .await?;
+                    bump_changes(&mut tx).await?;
+                    tx.commit().await
+                };
+                attempt.await.map_err(store_error)
+            }
+
+            async fn revoke_principal_tokens(
+                &self,
+                id: PrincipalId,
+                at: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                self.update_and_bump(q::REVOKE_PRINCIPAL_TOKENS, id, |query| {
+                    query.bind(to_millis(at))
+                })
+                .await
+            }
+
+            async fn change_counter(&self) -> Result<i64, StoreError> {
+                sqlx::query_scalar(q::CHANGE_COUNTER)
+                    .fetch_one(&self.read)
+                    .await
+                    .map_err(store_error)
+            }
+
+            async fn sweep_expired(
+                &self,
+                before: OffsetDateTime,
+                batch: i64,
+            ) -> Result<u64, StoreError> {
+                let before = to_millis(before);
+                let tokens = sqlx::query(q::SWEEP_TOKENS)
+                    .bind(before)
+                    .bind(batch)
+                    .execute(&self.write)
+                    .await
+                    .map_err(store_error)?;
+                let refresh = sqlx::query(q::SWEEP_REFRESH)
+                    .bind(before)
+                    .bind(batch)
+                    .execute(&self.write)
+                    .await
+                    .map_err(store_error)?;
+                Ok(tokens.rows_affected().max(refresh.rows_affected()))
+            }
+        }
+
+        impl $store {
+            /// Runs `sql` (first parameter: the principal id) and bumps the
+            /// change counter in one transaction.
+            async fn update_and_bump<'q, F>(
+                &self,
+                sql: &'q str,
+                id: PrincipalId,
+                bind: F,
+            ) -> Result<(), StoreError>
+            where
+                F: FnOnce(
+                    sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                )
+                    -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+            {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    bind(sqlx::query(sql).bind(id.0)).execute(&mut *tx).await?;
+                    bump_changes(&mut tx).await?;
+                    tx.commit().await
+                };
+                attempt.await.map_err(store_error)
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;

@@ -1,0 +1,101 @@
+//! Tollgate's storage: the core's [`Store`] trait implemented over SQLite
+//! (embedded, the default) and PostgreSQL (several nodes), with migrations.
+//!
+//! Both backends run the very same SQL (see [`queries`]); the macro in
+//! `backend.rs` instantiates one implementation per sqlx driver, so the two
+//! cannot drift apart. Token writes go through a group commit
+//! ([`group_commit`]) so that many concurrent logins share one transaction.
+
+mod backend;
+mod error;
+mod group_commit;
+mod postgres;
+mod queries;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::OpenError;
+use tollgate_core::Store;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How long a request may wait for a connection or a lock before the
+    /// database counts as unavailable.
+    pub timeout: Duration,
+    /// Most connections a process opens (PostgreSQL; SQLite readers).
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            max_connections: 8,
+        }
+    }
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Result<Self, OpenError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(OpenError::UnsupportedUrl)
+        }
+    }
+}
+
+/// Connects to the database the URL names and brings its schema up to date
+/// (safe when several processes start at once).
+pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, OpenError> {
+    match Backend::of(url)? {
+        Backend::Sqlite => Ok(Arc::new(sqlite::SqliteStore::open(url, options).await?)),
+        Backend::Postgres => Ok(Arc::new(postgres::PgStore::open(url, options).await?)),
+    }
+}
+
+/// Hides the password of a database URL, for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_never_reach_logs() {
+        assert_eq!(
+            super::redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://tollgate.db"),
+            "sqlite://tollgate.db"
+        );
+    }
+}

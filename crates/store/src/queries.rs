@@ -1,0 +1,84 @@
+//! The SQL both backends run. Placeholders are `$N`, which sqlx accepts for
+//! SQLite and PostgreSQL alike.
+
+use std::sync::LazyLock;
+
+pub(crate) const PRINCIPAL_COLUMNS: &str =
+    "p.id, p.name, p.roles, p.realm, p.attributes, p.enabled, p.created_at, p.tokens_revoked_at";
+
+pub(crate) const INSERT_PRINCIPAL: &str = "INSERT INTO principals \
+    (id, name, roles, realm, attributes, enabled, password_hash, created_at) \
+    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7)";
+
+pub(crate) const INSERT_PRINCIPAL_IF_ABSENT: &str = "INSERT INTO principals \
+    (id, name, roles, realm, attributes, enabled, password_hash, created_at) \
+    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) ON CONFLICT (name) DO NOTHING";
+
+pub(crate) const INSERT_SESSION: &str =
+    "INSERT INTO sessions (id, principal_id, created_at) VALUES ($1, $2, $3)";
+
+pub(crate) const INSERT_TOKEN: &str = "INSERT INTO tokens \
+    (hash, kind, principal_id, session_id, credential_id, issued_at, expires_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+pub(crate) const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
+    (hash, session_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)";
+
+pub(crate) const SPEND_REFRESH: &str = "UPDATE refresh_tokens SET spent_at = $2, successor = $3 \
+    WHERE hash = $1 AND spent_at IS NULL";
+
+pub(crate) const BUMP_CHANGES: &str = "UPDATE change_counter SET value = value + 1 WHERE id = 1";
+
+pub(crate) const CHANGE_COUNTER: &str = "SELECT value FROM change_counter WHERE id = 1";
+
+pub(crate) const SWEEP_TOKENS: &str =
+    "DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires_at < $1 LIMIT $2)";
+
+pub(crate) const SWEEP_REFRESH: &str = "DELETE FROM refresh_tokens WHERE hash IN \
+    (SELECT hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)";
+
+pub(crate) static FIND_TOKEN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT t.kind, t.issued_at, t.expires_at, t.revoked_at, s.revoked_at AS session_revoked_at, \
+         {PRINCIPAL_COLUMNS} FROM tokens t \
+         JOIN principals p ON p.id = t.principal_id \
+         LEFT JOIN sessions s ON s.id = t.session_id \
+         WHERE t.hash = $1"
+    )
+});
+
+pub(crate) static FIND_REFRESH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT r.session_id, r.issued_at, r.expires_at, r.spent_at, r.successor, \
+         s.revoked_at AS session_revoked_at, {PRINCIPAL_COLUMNS} FROM refresh_tokens r \
+         JOIN sessions s ON s.id = r.session_id \
+         JOIN principals p ON p.id = s.principal_id \
+         WHERE r.hash = $1"
+    )
+});
+
+pub(crate) static PRINCIPAL_BY_NAME: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p WHERE p.name = $1")
+});
+
+pub(crate) static LIST_PRINCIPALS: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p ORDER BY p.name")
+});
+
+pub(crate) const REVOKE_TOKEN: &str =
+    "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE hash = $1";
+
+pub(crate) const REVOKE_SESSION_OF_REFRESH: &str = "UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2) \
+    WHERE id IN (SELECT session_id FROM refresh_tokens WHERE hash = $1)";
+
+pub(crate) const REVOKE_SESSION: &str =
+    "UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
+
+pub(crate) const REVOKE_PRINCIPAL_TOKENS: &str =
+    "UPDATE principals SET tokens_revoked_at = $2 WHERE id = $1";
+
+pub(crate) const SET_ENABLED: &str = "UPDATE principals SET enabled = $2 WHERE id = $1";
+
+pub(crate) const SET_PASSWORD: &str = "UPDATE principals SET password_hash = $2 WHERE id = $1";
+
+pub(crate) const REMOVE_PRINCIPAL: &str = "DELETE FROM principals WHERE id = $1";

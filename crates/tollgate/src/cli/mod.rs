@@ -1,0 +1,119 @@
+//! The command line: `serve` and the operator's admin commands. Every admin
+//! command works against the same database as a running server, which sees
+//! the changes (its caches follow the store's change counter).
+
+mod output;
+mod password_input;
+mod principal;
+mod token;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tollgate",
+    version,
+    about = "Tollgate: a token service for HTTP APIs"
+)]
+pub struct Cli {
+    /// TOML configuration file [default: tollgate.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL (overrides the file and TOLLGATE_DATABASE_URL)
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// Print one JSON object (a list: one array) on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server
+    Serve {
+        /// Main listen address (overrides the file and TOLLGATE_LISTEN)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Also create the example credentials of the three documents
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or update the database schema, then exit
+    Migrate,
+    /// Manage principals (who can log in)
+    #[command(subcommand)]
+    Principal(principal::PrincipalCommand),
+    /// Manage passwords
+    #[command(subcommand)]
+    Password(principal::PasswordCommand),
+    /// Revoke tokens
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+impl Cli {
+    /// The configuration with this command line's overrides applied.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref())?;
+        if let Some(url) = &self.database {
+            tollgate_store::Backend::of(url)?;
+            config.database_url = url.clone();
+        }
+        if let Command::Serve {
+            listen: Some(addr), ..
+        } = &self.command
+        {
+            config.listen = *addr;
+        }
+        Ok(config)
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        let config = self.config()?;
+        match self.command {
+            Command::Serve { demo, .. } => {
+                let running = crate::server::start(&config, demo).await?;
+                running.run_until_signal().await;
+                Ok(())
+            }
+            Command::Migrate => {
+                crate::server::open_store(&config).await?;
+                output::done(
+                    self.json,
+                    "database is up to date",
+                    serde_json::json!({ "migrated": true }),
+                );
+                Ok(())
+            }
+            Command::Principal(command) => {
+                let store = crate::server::open_store(&config).await?;
+                command.run(store.as_ref(), self.json).await
+            }
+            Command::Password(command) => {
+                let store = crate::server::open_store(&config).await?;
+                command.run(store.as_ref(), self.json).await
+            }
+            Command::Token(command) => {
+                let store = crate::server::open_store(&config).await?;
+                command.run(store.as_ref(), self.json).await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

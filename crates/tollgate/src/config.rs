@@ -1,0 +1,302 @@
+//! Configuration: defaults, then a TOML file, then `TOLLGATE_…` environment
+//! variables, then command-line flags. An unknown key in the file or a bad
+//! value anywhere stops start-up with a message naming the key.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Deserializer};
+
+/// Every key a file or variable may set. Other `TOLLGATE_` variables (such
+/// as a test suite's own) are ignored rather than refused.
+const KNOWN_KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "database_timeout",
+    "login_check.enabled",
+    "login_check.path",
+    "login_check.token_ttl",
+    "login_check.refresh_ttl",
+    "login_check.refresh_grace",
+    "apikey.enabled",
+    "apikey.path",
+    "apikey.token_ttl",
+    "apikey.listen",
+    "accesskey.enabled",
+    "accesskey.path",
+    "accesskey.token_ttl",
+    "accesskey.listen",
+    "jwt.algorithm",
+    "jwt.secret",
+    "jwt.secret_file",
+    "jwt.leeway",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// How long a request waits for the database before failing (our
+    /// extension: bounds every database wait so that an outage answers 500
+    /// quickly instead of hanging).
+    pub database_timeout: Seconds,
+    pub login_check: LoginCheckConfig,
+    pub apikey: ContractConfig,
+    pub accesskey: ContractConfig,
+    pub jwt: JwtConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginCheckConfig {
+    pub enabled: bool,
+    pub path: String,
+    pub token_ttl: Seconds,
+    pub refresh_ttl: Seconds,
+    pub refresh_grace: Seconds,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub path: String,
+    pub token_ttl: Seconds,
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtConfig {
+    pub algorithm: String,
+    pub secret: Option<String>,
+    pub secret_file: Option<PathBuf>,
+    pub leeway: Seconds,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://tollgate.db".into(),
+            database_timeout: Seconds(Duration::from_secs(5)),
+            login_check: LoginCheckConfig::default(),
+            apikey: ContractConfig::apikey(),
+            accesskey: ContractConfig::accesskey(),
+            jwt: JwtConfig::default(),
+        }
+    }
+}
+
+impl Default for LoginCheckConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            path: "/v1/login_check".into(),
+            token_ttl: Seconds::hours(24),
+            refresh_ttl: Seconds::hours(24 * 30),
+            refresh_grace: Seconds(Duration::ZERO),
+        }
+    }
+}
+
+impl ContractConfig {
+    fn apikey() -> Self {
+        Self {
+            enabled: true,
+            path: "/api/login".into(),
+            token_ttl: Seconds(Duration::from_secs(20)),
+            listen: None,
+        }
+    }
+
+    fn accesskey() -> Self {
+        Self {
+            enabled: true,
+            path: "/login".into(),
+            token_ttl: Seconds::hours(1),
+            listen: None,
+        }
+    }
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        Self {
+            algorithm: "HS384".into(),
+            secret: None,
+            secret_file: None,
+            leeway: Seconds(Duration::from_secs(5)),
+        }
+    }
+}
+
+/// A duration written `20s`, `15m`, `24h`, `30d`, or a plain number of seconds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub Duration);
+
+impl Seconds {
+    const fn hours(h: u64) -> Self {
+        Self(Duration::from_secs(h * 3600))
+    }
+}
+
+impl fmt::Debug for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}s", self.0.as_secs())
+    }
+}
+
+/// Parses `20s`, `15m`, `24h`, `30d` or `20`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (like 20s, 15m, 24h, 30d)"))?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?} has an unknown unit (use s, m, h or d)")),
+    };
+    n.checked_mul(scale)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(i64),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Number(n) => u64::try_from(n)
+                .map(|n| Seconds(Duration::from_secs(n)))
+                .map_err(|_| serde::de::Error::custom("a duration cannot be negative")),
+            Raw::Text(text) => parse_duration(&text)
+                .map(Seconds)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults ← `file` (or `tollgate.toml` if present) ← environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("tollgate.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("tollgate.toml"))
+            }
+            None => {}
+        }
+        let env = Env::prefixed("TOLLGATE_")
+            .split("__")
+            .filter(|key| KNOWN_KEYS.iter().any(|known| key == *known));
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|err| ConfigError::Invalid(describe(err)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let paths = [
+            ("login_check.path", &self.login_check.path),
+            ("apikey.path", &self.apikey.path),
+            ("accesskey.path", &self.accesskey.path),
+        ];
+        for (key, path) in paths {
+            if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+                return Err(ConfigError::Invalid(format!(
+                    "{key}: {path:?} must be a URL path starting with '/'"
+                )));
+            }
+        }
+        let lifetimes = [
+            ("login_check.token_ttl", self.login_check.token_ttl),
+            ("login_check.refresh_ttl", self.login_check.refresh_ttl),
+            ("apikey.token_ttl", self.apikey.token_ttl),
+            ("accesskey.token_ttl", self.accesskey.token_ttl),
+            ("database_timeout", self.database_timeout),
+        ];
+        for (key, ttl) in lifetimes {
+            if ttl.0.is_zero() {
+                return Err(ConfigError::Invalid(format!(
+                    "{key}: must be longer than 0s"
+                )));
+            }
+        }
+        if !matches!(self.jwt.algorithm.as_str(), "HS384") {
+            return Err(ConfigError::Invalid(format!(
+                "jwt.algorithm: {:?} is not supported (supported: HS384)",
+                self.jwt.algorithm
+            )));
+        }
+        if let Some(secret) = &self.jwt.secret {
+            if secret.len() < 48 {
+                return Err(ConfigError::Invalid(
+                    "jwt.secret: must be at least 48 bytes (384 bits)".into(),
+                ));
+            }
+        }
+        tollgate_store::Backend::of(&self.database_url)
+            .map_err(|err| ConfigError::Invalid(format!("database_url: {err}")))?;
+        Ok(())
+    }
+}
+
+/// Figment's message, which names the key and where it came from, minus the
+/// "default." profile prefix users never wrote.
+fn describe(err: figment::Error) -> String {
+    err.into_iter()
+        .map(|e| e.to_string().replace("\"default.", "\""))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units_or_plain_seconds() {
+        assert_eq!(parse_duration("20s"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(2_592_000)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("7w").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}

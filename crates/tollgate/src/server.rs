@@ -1,0 +1,166 @@
+//! Starting and stopping the server: open and migrate the store, seed the
+//! demo, build the service, bind every listener, serve until told to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tollgate_core::service::ServiceLimits;
+use tollgate_core::{LoginService, Store, TokenPolicy};
+use tollgate_http::{AppState, ContractMount, HttpSettings};
+use tollgate_store::StoreOptions;
+
+use crate::config::Config;
+
+/// A server that is accepting connections.
+pub struct Running {
+    /// Bound addresses: the main listener first, then per-contract ones.
+    pub addrs: Vec<SocketAddr>,
+    stop: watch::Sender<bool>,
+    servers: JoinSet<std::io::Result<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// Stops accepting, lets in-flight requests finish, then returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        self.wait().await;
+    }
+
+    async fn wait(&mut self) {
+        while let Some(result) = self.servers.join_next().await {
+            if let Ok(Err(err)) = result {
+                tracing::error!(%err, "listener failed");
+            }
+        }
+        for task in self.background.drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
+    pub async fn run_until_signal(mut self) {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = self.stop.send(true);
+        self.wait().await;
+        tracing::info!("stopped");
+    }
+}
+
+pub fn store_options(config: &Config) -> StoreOptions {
+    StoreOptions {
+        timeout: config.database_timeout.0,
+        ..StoreOptions::default()
+    }
+}
+
+/// Opens (and migrates) the configured database.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    tollgate_store::open(&config.database_url, &store_options(config))
+        .await
+        .with_context(|| {
+            format!(
+                "database {}",
+                tollgate_store::redact_url(&config.database_url)
+            )
+        })
+}
+
+fn http_settings(config: &Config) -> HttpSettings {
+    HttpSettings {
+        listen: config.listen,
+        login_check: ContractMount {
+            enabled: config.login_check.enabled,
+            path: config.login_check.path.clone(),
+            listen: None,
+        },
+    }
+}
+
+fn token_policy(config: &Config) -> TokenPolicy {
+    TokenPolicy {
+        login_check_ttl: config.login_check.token_ttl.0,
+        refresh_ttl: config.login_check.refresh_ttl.0,
+        refresh_grace: config.login_check.refresh_grace.0,
+    }
+}
+
+/// Starts the server. Listeners open only after migrations (and demo
+/// seeding) are done, so the first answer of `/healthz` means "usable".
+pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
+    let store = open_store(config).await?;
+    if demo {
+        crate::demo::seed(store.as_ref()).await?;
+    }
+    let service = LoginService::new(store, token_policy(config), &ServiceLimits::default());
+    let background = vec![
+        service.spawn_change_watcher(Duration::from_millis(500)),
+        service.spawn_sweeper(Duration::from_secs(60), 1000),
+    ];
+    let state = AppState {
+        service,
+        metrics: tollgate_http::metrics::install_recorder(),
+    };
+
+    let (stop, stopped) = watch::channel(false);
+    let mut servers = JoinSet::new();
+    let mut addrs = Vec::new();
+    for listener in tollgate_http::listeners(state, &http_settings(config)) {
+        let socket = TcpListener::bind(listener.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", listener.addr))?;
+        let addr = socket.local_addr()?;
+        tracing::info!(%addr, database = %tollgate_store::redact_url(&config.database_url), "listening on http://{addr}");
+        addrs.push(addr);
+        let mut stopped = stopped.clone();
+        servers.spawn(async move {
+            axum::serve(socket, listener.router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+    }
+    Ok(Running {
+        addrs,
+        stop,
+        servers,
+        background,
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "cannot watch SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
