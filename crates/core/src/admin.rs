@@ -70,10 +70,10 @@ fn check_spec(spec: &PrincipalSpec) -> Result<(), AdminError> {
             )));
         }
     }
-    if let Some(realm) = &spec.realm {
-        if realm.is_empty() || realm.chars().any(char::is_control) {
-            return Err(AdminError::Invalid("a realm must be non-empty text".into()));
-        }
+    if let Some(realm) = &spec.realm
+        && (realm.is_empty() || realm.chars().any(char::is_control))
+    {
+        return Err(AdminError::Invalid("a realm must be non-empty text".into()));
     }
     for key in spec.attributes.keys() {
         if key.is_empty() || RESERVED_CLAIMS.contains(&key.as_str()) {

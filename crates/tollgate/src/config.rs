@@ -263,12 +263,12 @@ impl Config {
                 self.jwt.algorithm
             )));
         }
-        if let Some(secret) = &self.jwt.secret {
-            if secret.len() < 48 {
-                return Err(ConfigError::Invalid(
-                    "jwt.secret: must be at least 48 bytes (384 bits)".into(),
-                ));
-            }
+        if let Some(secret) = &self.jwt.secret
+            && secret.len() < 48
+        {
+            return Err(ConfigError::Invalid(
+                "jwt.secret: must be at least 48 bytes (384 bits)".into(),
+            ));
         }
         tollgate_store::Backend::of(&self.database_url)
             .map_err(|err| ConfigError::Invalid(format!("database_url: {err}")))?;
@@ -276,11 +276,31 @@ impl Config {
     }
 }
 
-/// Figment's message, which names the key and where it came from, minus the
-/// "default." profile prefix users never wrote.
+/// One line per problem, naming the key as written in the file and, for a
+/// value from the environment, the variable.
 fn describe(err: figment::Error) -> String {
     err.into_iter()
-        .map(|e| e.to_string().replace("\"default.", "\""))
+        .map(|e| {
+            let key = e.path.join(".").to_lowercase();
+            let from_env = e
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.name.contains("environment"));
+            let source = if from_env {
+                format!(" (from TOLLGATE_{})", key.to_uppercase().replace('.', "__"))
+            } else {
+                e.metadata
+                    .as_ref()
+                    .and_then(|m| m.source.as_ref())
+                    .map(|s| format!(" (in {s})"))
+                    .unwrap_or_default()
+            };
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("{key}: {}{source}", e.kind)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

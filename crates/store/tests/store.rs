@@ -1,0 +1,344 @@
+//! The storage contract, run against SQLite always and against PostgreSQL
+//! when `TEST_POSTGRES_URL` is set (in CI it must be: a missing database is a
+//! failure there, never a silent skip).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tollgate_core::Store;
+use tollgate_core::model::{NewPrincipal, RefreshRecord, SessionRecord, TokenKind, TokenRecord};
+use tollgate_core::secret::{TokenHash, random_hex};
+use tollgate_core::store::{NewSession, Rotation};
+use tollgate_core::time_util::{add, now};
+use tollgate_store::{StoreOptions, open};
+use uuid::Uuid;
+
+async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let mut stores = vec![(
+        "sqlite",
+        open(&url, &StoreOptions::default()).await.expect("sqlite"),
+        Some(dir),
+    )];
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(base) => {
+            let url = fresh_schema(&base).await;
+            stores.push((
+                "postgres",
+                open(&url, &StoreOptions::default())
+                    .await
+                    .expect("postgres"),
+                None,
+            ));
+        }
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI must set TEST_POSTGRES_URL")
+        }
+        Err(_) => eprintln!("TEST_POSTGRES_URL not set: PostgreSQL storage tests skipped"),
+    }
+    stores
+}
+
+async fn fresh_schema(base: &str) -> String {
+    use sqlx::Connection as _;
+    let schema = format!("s_{}", Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-csearch_path%3D{schema}")
+}
+
+fn principal(name: &str) -> NewPrincipal {
+    NewPrincipal {
+        name: name.into(),
+        roles: vec!["r".into()],
+        realm: Some("Partner".into()),
+        attributes: [("domain".to_owned(), "/x".to_owned())].into(),
+        password_hash: Some("$argon2id$stub".into()),
+    }
+}
+
+fn token(principal: &tollgate_core::Principal, ttl: Duration) -> (String, TokenRecord) {
+    let plain = random_hex(16);
+    let issued_at = now();
+    let record = TokenRecord {
+        hash: TokenHash::of(&plain),
+        kind: TokenKind::LoginCheck,
+        principal_id: principal.id,
+        session_id: None,
+        credential_id: None,
+        issued_at,
+        expires_at: add(issued_at, ttl),
+    };
+    (plain, record)
+}
+
+#[tokio::test]
+async fn principals_round_trip_and_names_are_unique() {
+    for (backend, store, _dir) in backends().await {
+        let created = store
+            .create_principal(principal("alice"))
+            .await
+            .expect(backend);
+        let found = store
+            .principal_by_name("alice")
+            .await
+            .expect(backend)
+            .expect(backend);
+        assert_eq!(created, found, "{backend}");
+        assert!(
+            store.create_principal(principal("alice")).await.is_err(),
+            "{backend}"
+        );
+        assert!(
+            !store
+                .create_principal_if_absent(principal("alice"))
+                .await
+                .expect(backend),
+            "{backend}"
+        );
+        assert!(
+            store
+                .create_principal_if_absent(principal("bob"))
+                .await
+                .expect(backend),
+            "{backend}"
+        );
+        let (_, hash) = store
+            .password_of("alice")
+            .await
+            .expect(backend)
+            .expect(backend);
+        assert_eq!(hash.as_deref(), Some("$argon2id$stub"), "{backend}");
+        store.remove_principal(created.id).await.expect(backend);
+        assert!(
+            store
+                .principal_by_name("alice")
+                .await
+                .expect(backend)
+                .is_none(),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_token_writes_are_all_committed_through_group_commit() {
+    for (backend, store, _dir) in backends().await {
+        let alice = store
+            .create_principal(principal("alice"))
+            .await
+            .expect(backend);
+        let mut writes = tokio::task::JoinSet::new();
+        let mut plains = Vec::new();
+        for _ in 0..300 {
+            let (plain, record) = token(&alice, Duration::from_secs(60));
+            plains.push(plain);
+            let store = Arc::clone(&store);
+            writes.spawn(async move { store.insert_token(record).await });
+        }
+        for result in writes.join_all().await {
+            result.expect(backend);
+        }
+        for plain in &plains {
+            let found = store
+                .find_token(&TokenHash::of(plain))
+                .await
+                .expect(backend)
+                .expect(backend);
+            assert_eq!(found.principal.name, "alice", "{backend}");
+            assert!(!found.revoked, "{backend}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotation_spends_a_token_exactly_once() {
+    for (backend, store, _dir) in backends().await {
+        let alice = store
+            .create_principal(principal("alice"))
+            .await
+            .expect(backend);
+        let session = SessionRecord {
+            id: Uuid::new_v4(),
+            principal_id: alice.id,
+            created_at: now(),
+        };
+        let (_, first_token) = token(&alice, Duration::from_secs(60));
+        let refresh = RefreshRecord {
+            hash: TokenHash::of("r1"),
+            session_id: session.id,
+            issued_at: now(),
+            expires_at: add(now(), Duration::from_secs(60)),
+        };
+        store
+            .insert_session(NewSession {
+                session: session.clone(),
+                token: first_token,
+                refresh,
+            })
+            .await
+            .expect(backend);
+        let rotation = |name: &str| {
+            let (_, t) = token(&alice, Duration::from_secs(60));
+            Rotation {
+                spent: TokenHash::of("r1"),
+                spent_at: now(),
+                token: TokenRecord {
+                    session_id: Some(session.id),
+                    ..t
+                },
+                refresh: RefreshRecord {
+                    hash: TokenHash::of(name),
+                    session_id: session.id,
+                    issued_at: now(),
+                    expires_at: add(now(), Duration::from_secs(60)),
+                },
+                successor: Some(vec![1, 2, 3]),
+            }
+        };
+        assert!(
+            store.rotate_refresh(rotation("r2")).await.expect(backend),
+            "{backend}"
+        );
+        assert!(
+            !store.rotate_refresh(rotation("r3")).await.expect(backend),
+            "{backend}"
+        );
+        let spent = store
+            .find_refresh(&TokenHash::of("r1"))
+            .await
+            .expect(backend)
+            .expect(backend);
+        assert!(spent.spent_at.is_some(), "{backend}");
+        assert_eq!(spent.successor, Some(vec![1, 2, 3]), "{backend}");
+        assert!(
+            store
+                .find_refresh(&TokenHash::of("r3"))
+                .await
+                .expect(backend)
+                .is_none(),
+            "{backend}"
+        );
+        store
+            .revoke_session(session.id, now())
+            .await
+            .expect(backend);
+        assert!(
+            store
+                .find_refresh(&TokenHash::of("r2"))
+                .await
+                .expect(backend)
+                .expect(backend)
+                .session_revoked
+        );
+    }
+}
+
+#[tokio::test]
+async fn revocations_bump_the_change_counter_and_mark_tokens() {
+    for (backend, store, _dir) in backends().await {
+        let alice = store
+            .create_principal(principal("alice"))
+            .await
+            .expect(backend);
+        let (plain, record) = token(&alice, Duration::from_secs(60));
+        store.insert_token(record).await.expect(backend);
+        let before = store.change_counter().await.expect(backend);
+        assert!(
+            store
+                .revoke_token(&TokenHash::of(&plain), now())
+                .await
+                .expect(backend),
+            "{backend}"
+        );
+        assert!(
+            !store
+                .revoke_token(&TokenHash::of("unknown"), now())
+                .await
+                .expect(backend),
+            "{backend}"
+        );
+        assert!(
+            store.change_counter().await.expect(backend) > before,
+            "{backend}"
+        );
+        assert!(
+            store
+                .find_token(&TokenHash::of(&plain))
+                .await
+                .expect(backend)
+                .expect(backend)
+                .revoked
+        );
+        store
+            .revoke_principal_tokens(alice.id, now())
+            .await
+            .expect(backend);
+        let found = store
+            .principal_by_name("alice")
+            .await
+            .expect(backend)
+            .expect(backend);
+        assert!(found.tokens_revoked_at.is_some(), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn expired_tokens_are_swept_in_bounded_batches() {
+    for (backend, store, _dir) in backends().await {
+        let alice = store
+            .create_principal(principal("alice"))
+            .await
+            .expect(backend);
+        let mut expired = Vec::new();
+        for _ in 0..5 {
+            let (plain, mut record) = token(&alice, Duration::from_secs(60));
+            record.expires_at =
+                add(record.issued_at, Duration::from_millis(1)) - time::Duration::minutes(5);
+            store.insert_token(record).await.expect(backend);
+            expired.push(plain);
+        }
+        let (live, record) = token(&alice, Duration::from_secs(60));
+        store.insert_token(record).await.expect(backend);
+        assert_eq!(
+            store.sweep_expired(now(), 3).await.expect(backend),
+            3,
+            "{backend}"
+        );
+        assert_eq!(
+            store.sweep_expired(now(), 3).await.expect(backend),
+            2,
+            "{backend}"
+        );
+        assert_eq!(
+            store.sweep_expired(now(), 3).await.expect(backend),
+            0,
+            "{backend}"
+        );
+        for plain in expired {
+            assert!(
+                store
+                    .find_token(&TokenHash::of(&plain))
+                    .await
+                    .expect(backend)
+                    .is_none(),
+                "{backend}"
+            );
+        }
+        assert!(
+            store
+                .find_token(&TokenHash::of(&live))
+                .await
+                .expect(backend)
+                .is_some(),
+            "{backend}"
+        );
+    }
+}

@@ -1,0 +1,340 @@
+//! The admin command line, run as a real process against the same database
+//! as a running server; and configuration layering and errors.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+struct Cli<'a> {
+    app: &'a TestApp,
+}
+
+impl Cli<'_> {
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        run_tollgate(
+            self.app,
+            &[&["--database", &self.app.config.database_url], args].concat(),
+            stdin,
+            &[],
+        )
+    }
+
+    fn json(&self, args: &[&str], stdin: Option<&str>) -> Value {
+        let out = self.run(&[args, &["--json"]].concat(), stdin);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: stdout is not one JSON value ({e}): {:?}",
+                out.stdout
+            )
+        })
+    }
+}
+
+fn run_tollgate(app: &TestApp, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(app.bin_path())
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(app.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tollgate");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("tollgate output")
+}
+
+#[tokio::test]
+async fn principal_add_takes_password_roles_attributes_and_realm_and_prints_json() {
+    let app = TestApp::spawn().await;
+    let cli = Cli { app: &app };
+    let added = cli.json(
+        &[
+            "principal",
+            "add",
+            "alice",
+            "--password-stdin",
+            "--role",
+            "Partner",
+            "--role",
+            "PartnerAdmin",
+            "--attr",
+            "domain=/partners-int",
+            "--attr",
+            "ca=0ea70001",
+            "--realm",
+            "Partner",
+        ],
+        Some("s3cret pass\r\n"),
+    );
+    assert_eq!(added["name"], "alice");
+    assert_eq!(added["roles"], json!(["Partner", "PartnerAdmin"]));
+    assert_eq!(added["realm"], "Partner");
+    assert_eq!(
+        added["attributes"],
+        json!({ "ca": "0ea70001", "domain": "/partners-int" })
+    );
+    assert_eq!(added["enabled"], true);
+    assert!(uuid::Uuid::parse_str(added["id"].as_str().expect("id")).is_ok());
+    assert!(added["createdAt"].is_string());
+    // The line ending was not part of the password.
+    let login = app.login("alice", "s3cret pass").await;
+    assert_eq!(
+        app.verify(login["token"].as_str().expect("token"))
+            .await
+            .header("x-auth-roles"),
+        Some("Partner,PartnerAdmin")
+    );
+}
+
+#[tokio::test]
+async fn principal_list_show_disable_enable_and_remove_work() {
+    let app = TestApp::spawn().await;
+    let cli = Cli { app: &app };
+    cli.json(
+        &["principal", "add", "bob", "--password-stdin"],
+        Some("pw\n"),
+    );
+    cli.json(&["principal", "add", "carol", "--no-password"], None);
+    let list = cli.json(&["principal", "list"], None);
+    let names: Vec<_> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| p["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("bob"), json!("carol")]);
+    assert_eq!(cli.json(&["principal", "show", "bob"], None)["name"], "bob");
+
+    let token = app.login("bob", "pw").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(
+        cli.json(&["principal", "disable", "bob"], None)["enabled"],
+        false
+    );
+    assert_eq!(
+        app.post_login_check(&json!({"username":"bob","password":"pw"}))
+            .await
+            .status,
+        401
+    );
+    assert!(eventually_refused(&app, &token).await);
+    assert_eq!(
+        cli.json(&["principal", "enable", "bob"], None)["enabled"],
+        true
+    );
+    assert_eq!(
+        app.post_login_check(&json!({"username":"bob","password":"pw"}))
+            .await
+            .status,
+        200
+    );
+
+    cli.json(&["principal", "remove", "bob"], None);
+    let out = cli.run(&["principal", "show", "bob"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no principal named \"bob\""));
+}
+
+#[tokio::test]
+async fn adding_a_duplicate_or_invalid_principal_fails_with_a_message() {
+    let app = TestApp::spawn().await;
+    let cli = Cli { app: &app };
+    cli.json(&["principal", "add", "dave", "--no-password"], None);
+    let out = cli.run(&["principal", "add", "dave", "--no-password"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    let out = cli.run(
+        &[
+            "principal",
+            "add",
+            "eve",
+            "--no-password",
+            "--attr",
+            "exp=1",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let out = cli.run(&["principal", "add", "frank"], None);
+    assert!(
+        !out.status.success(),
+        "no terminal and no --password-stdin must not create a principal"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--password-stdin"));
+}
+
+#[tokio::test]
+async fn password_set_replaces_the_password() {
+    let app = TestApp::spawn().await;
+    app.add_user("user", "old").await;
+    let cli = Cli { app: &app };
+    cli.json(
+        &["password", "set", "user", "--password-stdin"],
+        Some("new\n"),
+    );
+    assert_eq!(
+        app.post_login_check(&json!({"username":"user","password":"old"}))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        app.post_login_check(&json!({"username":"user","password":"new"}))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn token_revoke_stops_a_token_on_the_running_server_within_two_seconds() {
+    let app = TestApp::spawn().await;
+    app.add_user("user", "1234").await;
+    let cli = Cli { app: &app };
+    let login = app.login("user", "1234").await;
+    let token = login["token"].as_str().expect("token");
+    assert_eq!(app.verify(token).await.status, 200);
+    assert_eq!(cli.json(&["token", "revoke", token], None)["revoked"], true);
+    assert!(eventually_refused(&app, token).await);
+
+    let out = cli.run(&["token", "revoke", "not-a-token"], None);
+    assert!(!out.status.success());
+
+    // A refresh token revokes its whole session.
+    let login = app.login("user", "1234").await;
+    cli.json(
+        &[
+            "token",
+            "revoke",
+            login["refresh_token"].as_str().expect("refresh"),
+        ],
+        None,
+    );
+    assert!(eventually_refused(&app, login["token"].as_str().expect("token")).await);
+    assert_eq!(
+        app.refresh(login["refresh_token"].as_str().expect("refresh"))
+            .await
+            .status,
+        401
+    );
+
+    let login = app.login("user", "1234").await;
+    cli.json(&["token", "revoke", "--principal", "user"], None);
+    assert!(eventually_refused(&app, login["token"].as_str().expect("token")).await);
+}
+
+async fn eventually_refused(app: &TestApp, token: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if app.verify(token).await.status == 401 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn configuration_layers_file_then_environment_then_flags() {
+    let app = TestApp::spawn().await;
+    let dir = app.dir.path();
+    std::fs::write(
+        dir.join("tollgate.toml"),
+        "database_url = \"sqlite://from-file.db\"\n",
+    )
+    .expect("write");
+    let migrate = |args: &[&str], env: &[(&str, &str)]| {
+        let out = run_tollgate(&app, &[&["migrate"], args].concat(), None, env);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    migrate(&[], &[]);
+    assert!(
+        dir.join("from-file.db").exists(),
+        "tollgate.toml in the working directory is read"
+    );
+    migrate(&[], &[("TOLLGATE_DATABASE_URL", "sqlite://from-env.db")]);
+    assert!(
+        dir.join("from-env.db").exists(),
+        "the environment overrides the file"
+    );
+    migrate(
+        &["--database", "sqlite://from-flag.db"],
+        &[("TOLLGATE_DATABASE_URL", "sqlite://from-env2.db")],
+    );
+    assert!(dir.join("from-flag.db").exists(), "the flag overrides both");
+    assert!(!dir.join("from-env2.db").exists());
+    // Unrelated TOLLGATE_ variables are ignored.
+    migrate(&[], &[("TOLLGATE_SOMETHING_ELSE", "x")]);
+}
+
+#[tokio::test]
+async fn invalid_configuration_stops_start_up_naming_the_key() {
+    let app = TestApp::spawn().await;
+    let dir = app.dir.path();
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        ("bogus_key = 1\n", vec![], "bogus_key"),
+        ("[login_check]\ntoken_tll = \"1h\"\n", vec![], "token_tll"),
+        (
+            "[login_check]\ntoken_ttl = \"soon\"\n",
+            vec![],
+            "login_check.token_ttl",
+        ),
+        (
+            "",
+            vec![("TOLLGATE_LOGIN_CHECK__TOKEN_TTL", "1w")],
+            "login_check.token_ttl",
+        ),
+        ("", vec![("TOLLGATE_LISTEN", "nowhere")], "listen"),
+        (
+            "[login_check]\npath = \"no-slash\"\n",
+            vec![],
+            "login_check.path",
+        ),
+        ("[jwt]\nsecret = \"short\"\n", vec![], "jwt.secret"),
+        ("database_url = \"mysql://x\"\n", vec![], "database_url"),
+    ];
+    for (file, env, key) in cases {
+        std::fs::write(dir.join("bad.toml"), file).expect("write");
+        let out = run_tollgate(&app, &["--config", "bad.toml", "serve"], None, &env);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{file:?} {env:?} should not start");
+        assert!(
+            stderr.contains(key),
+            "{file:?} {env:?}: message does not name {key}: {stderr}"
+        );
+    }
+    let out = run_tollgate(&app, &["--config", "missing.toml", "migrate"], None, &[]);
+    assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn migrate_reports_success_as_json() {
+    let app = TestApp::spawn().await;
+    let cli = Cli { app: &app };
+    assert_eq!(cli.json(&["migrate"], None), json!({ "migrated": true }));
+}

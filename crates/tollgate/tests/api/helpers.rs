@@ -1,0 +1,201 @@
+//! `TestApp`: a real server per test, its own database, typed helpers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::header::CONTENT_TYPE;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tollgate::config::Config;
+use tollgate::server::Running;
+use tollgate_core::Store;
+use tollgate_core::admin::{self, PrincipalSpec};
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    pub dir: TempDir,
+    running: Option<Running>,
+}
+
+/// A fresh database URL for one test: a temporary SQLite file, or a new
+/// schema in the test PostgreSQL.
+pub async fn fresh_database(dir: &TempDir) -> String {
+    if std::env::var("TOLLGATE_TEST_BACKEND").as_deref() == Ok("postgres") {
+        let base = std::env::var("TEST_POSTGRES_URL")
+            .expect("TOLLGATE_TEST_BACKEND=postgres needs TEST_POSTGRES_URL");
+        return fresh_postgres_schema(&base).await;
+    }
+    format!("sqlite://{}", dir.path().join("tollgate.db").display())
+}
+
+pub async fn fresh_postgres_schema(base: &str) -> String {
+    use sqlx::Connection as _;
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to the test PostgreSQL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-csearch_path%3D{schema}")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server whose configuration `tweak` may change first.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            database_url: fresh_database(&dir).await,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        Self::start(config, dir).await
+    }
+
+    pub async fn start(config: Config, dir: TempDir) -> Self {
+        let running = tollgate::server::start(&config, false)
+            .await
+            .expect("server starts");
+        let store = tollgate::server::open_store(&config).await.expect("store");
+        Self {
+            base: format!("http://{}", running.addr()),
+            client: reqwest::Client::new(),
+            store,
+            config,
+            dir,
+            running: Some(running),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn bin_path(&self) -> PathBuf {
+        PathBuf::from(env!("CARGO_BIN_EXE_tollgate"))
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+
+    /// Adds a principal with a password straight through the core.
+    pub async fn add_user(&self, name: &str, password: &str) {
+        self.add_principal(PrincipalSpec {
+            name: name.into(),
+            password: Some(password.into()),
+            ..Default::default()
+        })
+        .await;
+    }
+
+    pub async fn add_principal(&self, spec: PrincipalSpec) {
+        admin::add_principal(self.store.as_ref(), spec)
+            .await
+            .expect("add principal");
+    }
+
+    /// POSTs raw bytes with the given Content-Type (none if `None`).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut request = self.client.post(self.url(path)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header(CONTENT_TYPE, content_type);
+        }
+        Reply::from(request.send().await.expect("request")).await
+    }
+
+    pub async fn post_login_check(&self, body: &Value) -> Reply {
+        self.post_raw(
+            "/v1/login_check",
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await
+    }
+
+    /// Logs `name` in and returns the whole success body.
+    pub async fn login(&self, name: &str, password: &str) -> Value {
+        let reply = self
+            .post_login_check(&json!({ "username": name, "password": password }))
+            .await;
+        assert_eq!(reply.status, 200, "login failed: {}", reply.text);
+        reply.json()
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post_raw(
+            "/v1/token/refresh",
+            Some("application/json"),
+            json!({ "refresh_token": refresh_token }).to_string(),
+        )
+        .await
+    }
+
+    pub async fn verify(&self, token: &str) -> Reply {
+        self.get("/auth/verify", Some(&format!("Bearer {token}")))
+            .await
+    }
+
+    pub async fn get(&self, path: &str, authorization: Option<&str>) -> Reply {
+        let mut request = self.client.get(self.url(path));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        Reply::from(request.send().await.expect("request")).await
+    }
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        Self {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts status and the exact body.
+    pub fn assert(&self, status: u16, body: &str) {
+        assert_eq!((self.status, self.text.as_str()), (status, body));
+    }
+}
+
+/// Contract A's error body with one error.
+pub fn error_list(code: u16, message: &str) -> String {
+    json!({ "errors": [ { "error": code, "message": message } ] }).to_string()
+}

@@ -1,0 +1,12 @@
+//! Black-box tests of the real server on an ephemeral port, speaking HTTP.
+//! One test binary (fast to link), one module per area.
+//!
+//! Backend: SQLite by default; `TOLLGATE_TEST_BACKEND=postgres` runs the same
+//! tests against a fresh schema of the PostgreSQL at `TEST_POSTGRES_URL`.
+
+mod cli;
+mod forward_auth;
+mod helpers;
+mod login_check;
+mod refresh;
+mod server;

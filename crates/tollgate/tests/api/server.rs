@@ -1,0 +1,221 @@
+//! The server as a whole: health, readiness, metrics, unknown URLs, restart
+//! durability, database failure, graceful shutdown.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+
+use crate::helpers::{TestApp, error_list};
+
+#[tokio::test]
+async fn healthz_readyz_and_metrics_answer() {
+    let app = TestApp::spawn().await;
+    app.get("/healthz", None)
+        .await
+        .assert(200, r#"{"status":"ok"}"#);
+    app.get("/readyz", None)
+        .await
+        .assert(200, r#"{"status":"ready"}"#);
+    app.add_user("user", "1234").await;
+    app.login("user", "1234").await;
+    let _ = app
+        .post_login_check(&json!({ "username": "user", "password": "nope" }))
+        .await;
+    let metrics = app.get("/metrics", None).await;
+    assert_eq!(metrics.status, 200);
+    for needle in [
+        r#"tollgate_logins_total{contract="login_check",outcome="success"}"#,
+        r#"tollgate_logins_total{contract="login_check",outcome="bad_credentials"}"#,
+        r#"tollgate_tokens_issued_total{contract="login_check"}"#,
+        "tollgate_login_duration_seconds_bucket",
+    ] {
+        assert!(
+            metrics.text.contains(needle),
+            "{needle} missing from /metrics"
+        );
+    }
+    assert!(!metrics.text.contains("1234"), "no secret in metrics");
+}
+
+#[tokio::test]
+async fn unknown_urls_get_404_and_wrong_methods_405_as_json_error_lists() {
+    let app = TestApp::spawn().await;
+    app.get("/nope", None)
+        .await
+        .assert(404, &error_list(404, "Invalid request URL."));
+    app.post_raw("/v1/login_check/extra", Some("application/json"), "{}")
+        .await
+        .assert(404, &error_list(404, "Invalid request URL."));
+    let reply = app.get("/v1/login_check", None).await;
+    reply.assert(405, &error_list(405, "Method not allowed."));
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn a_locked_database_gives_a_json_500_quickly_and_the_service_recovers() {
+    if std::env::var("TOLLGATE_TEST_BACKEND").as_deref() == Ok("postgres") {
+        return; // PostgreSQL outages are tested by the multi-node suite.
+    }
+    let app = TestApp::spawn_with(|c| c.database_timeout.0 = Duration::from_millis(500)).await;
+    app.add_user("user", "1234").await;
+    // Another process holds SQLite's write lock: token writes cannot commit.
+    let mut locker = sqlite_locker(&app.config.database_url).await;
+    let started = Instant::now();
+    let reply = app
+        .post_login_check(&json!({ "username": "user", "password": "1234" }))
+        .await;
+    reply.assert(
+        500,
+        &error_list(
+            500,
+            "Internal Server Error. Please try again later or contact support.",
+        ),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    locker.release().await;
+    assert_eq!(
+        app.post_login_check(&json!({ "username": "user", "password": "1234" }))
+            .await
+            .status,
+        200
+    );
+}
+
+struct Locker(sqlx::SqliteConnection);
+
+impl Locker {
+    async fn release(&mut self) {
+        sqlx::query("ROLLBACK")
+            .execute(&mut self.0)
+            .await
+            .expect("rollback");
+    }
+}
+
+async fn sqlite_locker(url: &str) -> Locker {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut conn)
+        .await
+        .expect("lock");
+    Locker(conn)
+}
+
+/// Starts the real binary and waits for its "listening" line.
+async fn spawn_binary(app: &TestApp, port: u16) -> tokio::process::Child {
+    let mut child = tokio::process::Command::new(app.bin_path())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            &app.config.database_url,
+        ])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start tollgate");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
+            Ok(Ok(Some(line))) if line.contains("listening on") => break,
+            Ok(Ok(Some(_))) => continue,
+            _ => panic!("tollgate did not start"),
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    child
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[tokio::test]
+async fn tokens_survive_kill_minus_9_and_a_restart() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    app.add_user("user", "1234").await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut child = spawn_binary(&app, port).await;
+    let login: serde_json::Value = client
+        .post(format!("{base}/v1/login_check"))
+        .header("content-type", "application/json")
+        .body(r#"{"username":"user","password":"1234"}"#)
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    // SIGKILL: no shutdown hook runs; only what was committed survives.
+    child.start_kill().expect("kill -9");
+    let _ = child.wait().await;
+
+    let _child = spawn_binary(&app, port).await;
+    let token = login["token"].as_str().expect("token");
+    let verify = client
+        .get(format!("{base}/auth/verify"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("verify");
+    assert_eq!(verify.status(), 200);
+    let refresh = client
+        .post(format!("{base}/v1/token/refresh"))
+        .header("content-type", "application/json")
+        .body(json!({ "refresh_token": login["refresh_token"] }).to_string())
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(refresh.status(), 200);
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_login_finish_before_exiting() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    app.add_user("user", "1234").await;
+    let port = free_port();
+    let mut child = spawn_binary(&app, port).await;
+    let client = reqwest::Client::new();
+    let login = tokio::spawn(
+        client
+            .post(format!("http://127.0.0.1:{port}/v1/login_check"))
+            .header("content-type", "application/json")
+            .body(r#"{"username":"user","password":"1234"}"#)
+            .send(),
+    );
+    // argon2 takes tens of milliseconds: the login is in flight now.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let pid = child.id().expect("pid");
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let response = login
+        .await
+        .expect("join")
+        .expect("the in-flight request got an answer");
+    assert_eq!(response.status(), 200);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success(), "exit status {status:?}");
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, the storage suite (SQLite, and PostgreSQL when
+# TEST_POSTGRES_URL is set), and the HTTP/CLI suite against a real server on
+# SQLite and then on PostgreSQL.
+#
+#   scripts/test.sh                                   # SQLite only; PostgreSQL reported as skipped
+#   TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test scripts/test.sh
+#
+# With CI=true a missing TEST_POSTGRES_URL is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${CI:-}" = "true" ]; then
+  echo "CI=true but TEST_POSTGRES_URL is not set: the PostgreSQL tests cannot be skipped in CI" >&2
+  exit 1
+fi
+
+echo "== unit, storage and HTTP tests (SQLite)"
+cargo test --workspace --locked
+
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  echo "== HTTP and CLI tests against PostgreSQL"
+  TOLLGATE_TEST_BACKEND=postgres cargo test --locked -p tollgate --test api
+else
+  echo "== PostgreSQL tests skipped: set TEST_POSTGRES_URL to run them"
+fi
