@@ -7,11 +7,13 @@ pub mod error;
 pub mod model;
 pub mod password;
 pub mod secret;
+pub mod server_keys;
 pub mod service;
 pub mod store;
 pub mod time_util;
 
 pub use error::{LoginError, StoreError, VerifyError};
 pub use model::{Identity, Principal, PrincipalId};
-pub use service::{LoginService, SessionTokens, TokenPolicy};
+pub use server_keys::ServerKeys;
+pub use service::{IssuedToken, LoginService, SessionTokens, TokenPolicy};
 pub use store::Store;

@@ -106,7 +106,7 @@ pub struct TokenRecord {
     /// The login session (refresh family) the token descends from, if any.
     pub session_id: Option<Uuid>,
     /// The API key or access key it was issued with, if any.
-    pub credential_id: Option<Uuid>,
+    pub credential_id: Option<CredentialId>,
     pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
@@ -137,6 +137,8 @@ pub struct TokenLookup {
     pub expires_at: OffsetDateTime,
     /// Revoked by itself, through its session, or through its credential.
     pub revoked: bool,
+    /// When the credential it was issued with expires (its tokens end then).
+    pub credential_expires_at: Option<OffsetDateTime>,
 }
 
 /// A stored refresh token and the state of its family.
@@ -175,4 +177,46 @@ impl Identity {
             expires_at,
         }
     }
+}
+
+/// Identifier of an API key (contract B) or access key (contract C).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CredentialId(pub Uuid);
+
+impl fmt::Display for CredentialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An API key (contract B) as stored: a keyed hash of its 16 bytes, never
+/// the key.
+#[derive(Debug, Clone)]
+pub struct ApiKeyRecord {
+    pub id: CredentialId,
+    pub principal_id: PrincipalId,
+    pub key_hash: [u8; 32],
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// An API key and its state, for listing.
+#[derive(Debug, Clone)]
+pub struct ApiKeyInfo {
+    pub id: CredentialId,
+    pub principal_name: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// An API key found by its hash, with its holder.
+#[derive(Debug, Clone)]
+pub struct ApiKeyLookup {
+    pub id: CredentialId,
+    pub principal: Principal,
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked: bool,
 }

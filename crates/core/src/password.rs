@@ -52,21 +52,18 @@ impl PasswordVerifier {
     /// Starts `workers` threads with room for `queue` waiting verifications.
     pub fn start(workers: usize, queue: usize) -> Self {
         let (jobs, incoming) = crossbeam_channel::bounded::<Job>(queue);
-        let decoy =
-            Zeroizing::new(hash_password(&crate::secret::random_hex(16)).unwrap_or_default());
+        let decoy = Zeroizing::new(hash_password(&crate::secret::random_hex(16)).unwrap_or_default());
         for n in 0..workers.max(1) {
             let incoming = incoming.clone();
             let decoy = decoy.clone();
-            let spawned = thread::Builder::new()
-                .name(format!("argon2-{n}"))
-                .spawn(move || {
-                    for job in incoming {
-                        let stored = job.stored.as_deref().unwrap_or(&decoy);
-                        let ok = verify_reusing_buffer(stored, job.password.as_bytes());
-                        // A decoy match means nothing: the user does not exist.
-                        let _ = job.reply.send(ok && job.stored.is_some());
-                    }
-                });
+            let spawned = thread::Builder::new().name(format!("argon2-{n}")).spawn(move || {
+                for job in incoming {
+                    let stored = job.stored.as_deref().unwrap_or(&decoy);
+                    let ok = verify_reusing_buffer(stored, job.password.as_bytes());
+                    // A decoy match means nothing: the user does not exist.
+                    let _ = job.reply.send(ok && job.stored.is_some());
+                }
+            });
             if let Err(err) = spawned {
                 tracing::error!(%err, "could not start a password verification thread");
             }
@@ -78,11 +75,7 @@ impl PasswordVerifier {
     /// `stored` is `None`). Refuses at once when the queue is full.
     pub async fn verify(&self, stored: Option<String>, password: &str) -> Result<bool, LoginError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            stored,
-            password: Zeroizing::new(password.to_owned()),
-            reply,
-        };
+        let job = Job { stored, password: Zeroizing::new(password.to_owned()), reply };
         match self.jobs.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(LoginError::Overloaded),
@@ -111,10 +104,7 @@ fn verify_reusing_buffer(stored: &str, password: &[u8]) -> bool {
         return false;
     };
     let algorithm = Algorithm::try_from(parsed.algorithm).unwrap_or(Algorithm::Argon2id);
-    let version = parsed
-        .version
-        .and_then(|v| Version::try_from(v).ok())
-        .unwrap_or(Version::V0x13);
+    let version = parsed.version.and_then(|v| Version::try_from(v).ok()).unwrap_or(Version::V0x13);
     let mut salt_bytes = [0u8; 64];
     let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
         return false;
@@ -127,9 +117,7 @@ fn verify_reusing_buffer(stored: &str, password: &[u8]) -> bool {
             memory.resize(params.block_count(), Block::default());
         }
         let blocks = &mut memory[..params.block_count()];
-        hasher
-            .hash_password_into_with_memory(password, salt, &mut out, blocks)
-            .is_ok()
+        hasher.hash_password_into_with_memory(password, salt, &mut out, blocks).is_ok()
             && crate::secret::constant_time_eq(&out, expected.as_bytes())
     })
 }
@@ -143,11 +131,7 @@ mod tests {
         let hash = hash_password("correct horse").expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         let pool = PasswordVerifier::start(1, 4);
-        assert!(
-            pool.verify(Some(hash.clone()), "correct horse")
-                .await
-                .expect("verify")
-        );
+        assert!(pool.verify(Some(hash.clone()), "correct horse").await.expect("verify"));
         assert!(!pool.verify(Some(hash), "wrong").await.expect("verify"));
         assert!(!pool.verify(None, "anything").await.expect("verify"));
     }
@@ -162,11 +146,7 @@ mod tests {
             calls.spawn(async move { pool.verify(Some(hash), "pw").await });
         }
         let results = calls.join_all().await;
-        assert!(
-            results
-                .iter()
-                .any(|r| matches!(r, Err(LoginError::Overloaded)))
-        );
+        assert!(results.iter().any(|r| matches!(r, Err(LoginError::Overloaded))));
         assert!(results.iter().any(|r| matches!(r, Ok(true))));
     }
 }

@@ -18,13 +18,8 @@ use subtle::ConstantTimeEq;
 /// there is nothing sensible to fall back to, so this aborts the request's
 /// task loudly rather than issuing something guessable.
 pub fn fill_random(buf: &mut [u8]) {
-    #[expect(
-        clippy::expect_used,
-        reason = "no safe fallback exists for a failing OS RNG"
-    )]
-    OsRng
-        .try_fill_bytes(buf)
-        .expect("the operating system's random number generator failed");
+    #[expect(clippy::expect_used, reason = "no safe fallback exists for a failing OS RNG")]
+    OsRng.try_fill_bytes(buf).expect("the operating system's random number generator failed");
 }
 
 /// `len` characters of `[a-z0-9]`, uniformly drawn (contract A's token shape).
@@ -50,6 +45,26 @@ pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     fill_random(&mut buf);
     hex::encode(buf)
+}
+
+/// A new API key (contract B): 16 random bytes, standard base64 with
+/// padding, like the document's `hDn/LFXIPESM036W+s7VKg==`.
+pub fn new_api_key() -> String {
+    use base64::Engine as _;
+    let mut raw = [0u8; 16];
+    fill_random(&mut raw);
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// The 16 bytes of a well-formed API key, or `None`.
+pub fn decode_api_key(key: &str) -> Option<[u8; 16]> {
+    use base64::Engine as _;
+    // 16 bytes are exactly 24 base64 characters; checking first keeps
+    // absurdly long input away from the decoder.
+    if key.len() != 24 {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD.decode(key).ok()?.try_into().ok()
 }
 
 /// The SHA-256 of a token: the only form in which tokens are stored.
@@ -117,16 +132,11 @@ pub fn open_for_token(token: &str, sealed: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let (nonce, ct) = sealed.split_at(12);
-    ChaCha20Poly1305::new(&sealing_key(token))
-        .decrypt(Nonce::from_slice(nonce), ct)
-        .ok()
+    ChaCha20Poly1305::new(&sealing_key(token)).decrypt(Nonce::from_slice(nonce), ct).ok()
 }
 
 fn sealing_key(token: &str) -> Key {
-    Key::from(keyed_hash(
-        b"tollgate refresh successor v1",
-        token.as_bytes(),
-    ))
+    Key::from(keyed_hash(b"tollgate refresh successor v1", token.as_bytes()))
 }
 
 #[cfg(test)]
@@ -137,20 +147,26 @@ mod tests {
     fn alphanumeric_tokens_have_the_contract_shape() {
         let t = random_alphanumeric(32);
         assert_eq!(t.len(), 32);
-        assert!(
-            t.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        );
+        assert!(t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert_ne!(t, random_alphanumeric(32));
+    }
+
+    #[test]
+    fn api_keys_are_base64_of_16_bytes() {
+        let key = new_api_key();
+        assert_eq!(key.len(), 24);
+        assert!(decode_api_key(&key).is_some());
+        assert!(decode_api_key("hDn/LFXIPESM036W+s7VKg==").is_some());
+        assert!(decode_api_key("hDn/LFXIPESM036W+s7VKg=").is_none());
+        assert!(decode_api_key("hDn/LFXIPESM036W+s7VK===").is_none());
+        assert!(decode_api_key("not base64 at all!!!!!!!").is_none());
+        assert!(decode_api_key("aGVsbG8=").is_none());
     }
 
     #[test]
     fn sealed_successor_opens_only_with_its_token() {
         let sealed = seal_for_token("old-refresh", b"new pair");
-        assert_eq!(
-            open_for_token("old-refresh", &sealed).as_deref(),
-            Some(&b"new pair"[..])
-        );
+        assert_eq!(open_for_token("old-refresh", &sealed).as_deref(), Some(&b"new pair"[..]));
         assert_eq!(open_for_token("another", &sealed), None);
     }
 }

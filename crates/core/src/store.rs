@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::model::{
-    NewPrincipal, Principal, PrincipalId, RefreshLookup, RefreshRecord, SessionRecord, TokenLookup,
-    TokenRecord,
+    ApiKeyInfo, ApiKeyLookup, ApiKeyRecord, CredentialId, NewPrincipal, Principal, PrincipalId,
+    RefreshLookup, RefreshRecord, SessionRecord, TokenLookup, TokenRecord,
 };
 use crate::secret::TokenHash;
 
@@ -44,10 +44,7 @@ pub trait Store: Send + Sync + 'static {
     async fn create_principal_if_absent(&self, new: NewPrincipal) -> Result<bool, StoreError>;
     async fn principal_by_name(&self, name: &str) -> Result<Option<Principal>, StoreError>;
     /// The principal and its password hash (if it has a password).
-    async fn password_of(
-        &self,
-        name: &str,
-    ) -> Result<Option<(Principal, Option<String>)>, StoreError>;
+    async fn password_of(&self, name: &str) -> Result<Option<(Principal, Option<String>)>, StoreError>;
     async fn list_principals(&self) -> Result<Vec<Principal>, StoreError>;
     async fn set_enabled(&self, id: PrincipalId, enabled: bool) -> Result<(), StoreError>;
     async fn set_password(&self, id: PrincipalId, phc: Option<String>) -> Result<(), StoreError>;
@@ -69,11 +66,27 @@ pub trait Store: Send + Sync + 'static {
     /// `true` if the hash named a token.
     async fn revoke_token(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<bool, StoreError>;
     async fn revoke_session(&self, session: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
-    async fn revoke_principal_tokens(
+    async fn revoke_principal_tokens(&self, id: PrincipalId, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    // --- API keys (contract B) ---------------------------------------------
+    /// Stores a new key; `false` if a key with that hash exists already.
+    async fn insert_api_key(&self, key: ApiKeyRecord) -> Result<bool, StoreError>;
+    async fn find_api_key(&self, key_hash: &[u8; 32]) -> Result<Option<ApiKeyLookup>, StoreError>;
+    async fn list_api_keys(&self, principal: PrincipalId) -> Result<Vec<ApiKeyInfo>, StoreError>;
+    /// Revokes a key (and so every token issued with it); `false` if unknown.
+    async fn revoke_api_key(&self, id: CredentialId, at: OffsetDateTime) -> Result<bool, StoreError>;
+    /// Voids every token issued with the key so far, leaving the key usable.
+    /// `false` if no such key.
+    async fn revoke_credential_tokens(
         &self,
-        id: PrincipalId,
+        id: CredentialId,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
+
+    // --- server secrets -----------------------------------------------------
+    /// The secret stored under `name`, storing `candidate` first if there is
+    /// none. Every process (and node) racing here ends up with the same one.
+    async fn server_secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError>;
 
     /// A number that grows whenever something that caches must forget
     /// changes (revocations, disabled principals, key state changes). Nodes

@@ -138,10 +138,7 @@ fn identity_response(identity: &Identity) -> Response {
     if let Some(realm) = &identity.realm {
         put(X_AUTH_REALM, realm);
     }
-    put(
-        X_AUTH_EXPIRES,
-        &identity.expires_at.format(&Rfc3339).unwrap_or_default(),
-    );
+    put(X_AUTH_EXPIRES, &identity.expires_at.format(&Rfc3339).unwrap_or_default());
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     (StatusCode::OK, headers).into_response()
 }

@@ -18,11 +18,7 @@ pub(crate) async fn healthz() -> Response {
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let ping = tokio::time::timeout(Duration::from_secs(2), state.service.store().ping()).await;
     match ping {
-        Ok(Ok(())) => (
-            [(CONTENT_TYPE, "application/json")],
-            r#"{"status":"ready"}"#,
-        )
-            .into_response(),
+        Ok(Ok(())) => ([(CONTENT_TYPE, "application/json")], r#"{"status":"ready"}"#).into_response(),
         Ok(Err(err)) => {
             tracing::warn!(%err, "not ready: database unavailable");
             not_ready()
@@ -35,21 +31,13 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 fn not_ready() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(CONTENT_TYPE, "application/json")],
-        r#"{"status":"unavailable"}"#,
-    )
+    (StatusCode::SERVICE_UNAVAILABLE, [(CONTENT_TYPE, "application/json")], r#"{"status":"unavailable"}"#)
         .into_response()
 }
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     match state.metrics {
-        Some(handle) => (
-            [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-            handle.render(),
-        )
-            .into_response(),
+        Some(handle) => ([(CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

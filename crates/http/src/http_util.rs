@@ -18,14 +18,21 @@ pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
     (!essence.is_empty()).then(|| essence.to_ascii_lowercase())
 }
 
+/// The `charset` parameter of `Content-Type`, lower-cased, if any.
+pub(crate) fn charset(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    value.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"').to_ascii_lowercase())
+    })
+}
+
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`]. `None` if it
 /// is too large or the client broke off.
 pub(crate) async fn read_body(body: Body) -> Option<Bytes> {
-    http_body_util::Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await
-        .ok()
-        .map(|b| b.to_bytes())
+    http_body_util::Limited::new(body, MAX_BODY_BYTES).collect().await.ok().map(|b| b.to_bytes())
 }
 
 /// Token responses must not be cached by anyone (RFC 6749 §5.1).

@@ -11,9 +11,7 @@ pub fn install_recorder() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let buckets = [
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ];
+            let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
                 .ok()?
@@ -49,7 +47,8 @@ impl Outcome {
 
 /// Records one login attempt of `contract` that began at `started`.
 pub fn record_login(contract: &'static str, outcome: Outcome, started: Instant) {
-    metrics::counter!("tollgate_logins_total", "contract" => contract, "outcome" => outcome.label()).increment(1);
+    metrics::counter!("tollgate_logins_total", "contract" => contract, "outcome" => outcome.label())
+        .increment(1);
     metrics::histogram!("tollgate_login_duration_seconds", "contract" => contract)
         .record(started.elapsed().as_secs_f64());
     if matches!(outcome, Outcome::Success) {
@@ -60,6 +59,5 @@ pub fn record_login(contract: &'static str, outcome: Outcome, started: Instant) 
 /// Records one token check.
 pub fn record_verify(result: &'static str, started: Instant) {
     metrics::counter!("tollgate_token_checks_total", "result" => result).increment(1);
-    metrics::histogram!("tollgate_token_check_duration_seconds")
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("tollgate_token_check_duration_seconds").record(started.elapsed().as_secs_f64());
 }

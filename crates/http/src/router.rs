@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::contracts::login_check;
+use crate::contracts::{apikey, login_check};
 use crate::{AppState, forward_auth, health};
 
 /// Whether and where a contract is served.
@@ -25,6 +25,7 @@ pub struct ContractMount {
 pub struct HttpSettings {
     pub listen: SocketAddr,
     pub login_check: ContractMount,
+    pub apikey: ContractMount,
 }
 
 /// One address and what it serves.
@@ -43,31 +44,26 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         .route("/auth/verify", get(forward_auth::verify));
     let mut extra: Vec<(SocketAddr, Router<AppState>)> = Vec::new();
 
-    let contracts = [(
-        &settings.login_check,
-        login_check::routes(&settings.login_check.path),
-    )];
+    let contracts = [
+        (&settings.login_check, login_check::routes(&settings.login_check.path)),
+        (&settings.apikey, apikey::routes(&settings.apikey.path)),
+    ];
     for (mount, routes) in contracts {
         if !mount.enabled {
             continue;
         }
         match mount.listen {
-            Some(addr) if addr != settings.listen => extra.push((
-                addr,
-                Router::new()
-                    .route("/healthz", get(health::healthz))
-                    .merge(routes),
-            )),
+            // Port 0 asks for a fresh port, so it is never "the same" address.
+            Some(addr) if addr != settings.listen || addr.port() == 0 => {
+                extra.push((addr, Router::new().route("/healthz", get(health::healthz)).merge(routes)))
+            }
             _ => main = main.merge(routes),
         }
     }
 
     std::iter::once((settings.listen, main))
         .chain(extra)
-        .map(|(addr, router)| Listener {
-            addr,
-            router: finish(router, state.clone()),
-        })
+        .map(|(addr, router)| Listener { addr, router: finish(router, state.clone()) })
         .collect()
 }
 

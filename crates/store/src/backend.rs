@@ -32,8 +32,8 @@ macro_rules! sql_store {
         use time::OffsetDateTime;
         use tollgate_core::StoreError;
         use tollgate_core::model::{
-            NewPrincipal, Principal, PrincipalId, RefreshLookup, TokenKind, TokenLookup,
-            TokenRecord,
+            ApiKeyInfo, ApiKeyLookup, ApiKeyRecord, CredentialId, NewPrincipal, Principal, PrincipalId,
+            RefreshLookup, TokenKind, TokenLookup, TokenRecord,
         };
         use tollgate_core::secret::TokenHash;
         use tollgate_core::store::{NewSession, Rotation, Store};
@@ -61,17 +61,20 @@ macro_rules! sql_store {
                     let pool = pool.clone();
                     async move { write_batch(&pool, ops).await.map_err(store_error) }
                 });
-                Self {
-                    read,
-                    write,
-                    commits,
-                }
+                Self { read, write, commits }
             }
         }
 
         async fn write_batch(pool: &sqlx::Pool<$db>, ops: Vec<WriteOp>) -> Result<(), sqlx::Error> {
             let mut tx = pool.begin().await?;
+            // Last-use times ride along: one update per key per batch, not
+            // one per login.
+            let mut last_use: BTreeMap<Uuid, i64> = BTreeMap::new();
             for op in &ops {
+                if let WriteOp::Token(TokenRecord { credential_id: Some(id), issued_at, .. }) = op {
+                    let at = last_use.entry(id.0).or_default();
+                    *at = (*at).max(to_millis(*issued_at));
+                }
                 match op {
                     WriteOp::Token(token) => insert_token(&mut tx, token).await?,
                     WriteOp::Session(new) => {
@@ -86,6 +89,9 @@ macro_rules! sql_store {
                     }
                 }
             }
+            for (id, at) in last_use {
+                sqlx::query(q::TOUCH_API_KEY).bind(id).bind(at).execute(&mut *tx).await?;
+            }
             tx.commit().await
         }
 
@@ -95,7 +101,7 @@ macro_rules! sql_store {
                 .bind(t.kind.code())
                 .bind(t.principal_id.0)
                 .bind(t.session_id)
-                .bind(t.credential_id)
+                .bind(t.credential_id.map(|c| c.0))
                 .bind(to_millis(t.issued_at))
                 .bind(to_millis(t.expires_at))
                 .execute(&mut *conn)
@@ -132,8 +138,7 @@ macro_rules! sql_store {
             Ok(Principal {
                 id: PrincipalId(row.try_get::<Uuid, _>("id")?),
                 name: row.try_get("name")?,
-                roles: serde_json::from_str(&roles)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                roles: serde_json::from_str(&roles).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 realm: row.try_get("realm")?,
                 attributes: serde_json::from_str::<BTreeMap<String, String>>(&attributes)
                     .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
@@ -162,10 +167,7 @@ macro_rules! sql_store {
         #[async_trait]
         impl Store for $store {
             async fn ping(&self) -> Result<(), StoreError> {
-                sqlx::query("SELECT 1")
-                    .execute(&self.read)
-                    .await
-                    .map_err(store_error)?;
+                sqlx::query("SELECT 1").execute(&self.read).await.map_err(store_error)?;
                 Ok(())
             }
 
@@ -188,10 +190,7 @@ macro_rules! sql_store {
                 })
             }
 
-            async fn create_principal_if_absent(
-                &self,
-                new: NewPrincipal,
-            ) -> Result<bool, StoreError> {
+            async fn create_principal_if_absent(&self, new: NewPrincipal) -> Result<bool, StoreError> {
                 let done = new_principal_query(
                     q::INSERT_PRINCIPAL_IF_ABSENT,
                     Uuid::new_v4(),
@@ -223,26 +222,16 @@ macro_rules! sql_store {
             }
 
             async fn list_principals(&self) -> Result<Vec<Principal>, StoreError> {
-                let rows = sqlx::query(&q::LIST_PRINCIPALS)
-                    .fetch_all(&self.read)
-                    .await
-                    .map_err(store_error)?;
-                rows.iter()
-                    .map(principal_from_row)
-                    .collect::<Result<_, _>>()
-                    .map_err(store_error)
+                let rows =
+                    sqlx::query(&q::LIST_PRINCIPALS).fetch_all(&self.read).await.map_err(store_error)?;
+                rows.iter().map(principal_from_row).collect::<Result<_, _>>().map_err(store_error)
             }
 
             async fn set_enabled(&self, id: PrincipalId, enabled: bool) -> Result<(), StoreError> {
-                self.update_and_bump(q::SET_ENABLED, id, |query| query.bind(enabled))
-                    .await
+                self.update_and_bump(q::SET_ENABLED, id, |query| query.bind(enabled)).await
             }
 
-            async fn set_password(
-                &self,
-                id: PrincipalId,
-                phc: Option<String>,
-            ) -> Result<(), StoreError> {
+            async fn set_password(&self, id: PrincipalId, phc: Option<String>) -> Result<(), StoreError> {
                 sqlx::query(q::SET_PASSWORD)
                     .bind(id.0)
                     .bind(phc)
@@ -253,8 +242,7 @@ macro_rules! sql_store {
             }
 
             async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError> {
-                self.update_and_bump(q::REMOVE_PRINCIPAL, id, |query| query)
-                    .await
+                self.update_and_bump(q::REMOVE_PRINCIPAL, id, |query| query).await
             }
 
             async fn insert_session(&self, new: NewSession) -> Result<(), StoreError> {
@@ -265,10 +253,7 @@ macro_rules! sql_store {
                 self.commits.submit(WriteOp::Token(token)).await
             }
 
-            async fn find_token(
-                &self,
-                hash: &TokenHash,
-            ) -> Result<Option<TokenLookup>, StoreError> {
+            async fn find_token(&self, hash: &TokenHash) -> Result<Option<TokenLookup>, StoreError> {
                 let row = sqlx::query(&q::FIND_TOKEN)
                     .bind(hash.as_bytes())
                     .fetch_optional(&self.read)
@@ -279,23 +264,26 @@ macro_rules! sql_store {
                     let kind: i16 = row.try_get("kind")?;
                     let revoked: Option<i64> = row.try_get("revoked_at")?;
                     let session_revoked: Option<i64> = row.try_get("session_revoked_at")?;
+                    let key_revoked: Option<i64> = row.try_get("key_revoked_at")?;
+                    let key_tokens_revoked: Option<i64> = row.try_get("key_tokens_revoked_at")?;
+                    let issued_at: i64 = row.try_get("issued_at")?;
                     Ok(TokenLookup {
-                        kind: TokenKind::from_code(kind).ok_or_else(|| {
-                            sqlx::Error::Decode(format!("token kind {kind}").into())
-                        })?,
+                        kind: TokenKind::from_code(kind)
+                            .ok_or_else(|| sqlx::Error::Decode(format!("token kind {kind}").into()))?,
                         principal: principal_from_row(&row)?,
-                        issued_at: from_millis(row.try_get("issued_at")?),
+                        issued_at: from_millis(issued_at),
                         expires_at: from_millis(row.try_get("expires_at")?),
-                        revoked: revoked.is_some() || session_revoked.is_some(),
+                        revoked: revoked.is_some()
+                            || session_revoked.is_some()
+                            || key_revoked.is_some()
+                            || key_tokens_revoked.is_some_and(|at| issued_at <= at),
+                        credential_expires_at: opt_time(row.try_get("key_expires_at")?),
                     })
                 };
                 decode().map(Some).map_err(store_error)
             }
 
-            async fn find_refresh(
-                &self,
-                hash: &TokenHash,
-            ) -> Result<Option<RefreshLookup>, StoreError> {
+            async fn find_refresh(&self, hash: &TokenHash) -> Result<Option<RefreshLookup>, StoreError> {
                 let row = sqlx::query(&q::FIND_REFRESH)
                     .bind(hash.as_bytes())
                     .fetch_optional(&self.read)
@@ -337,11 +325,7 @@ macro_rules! sql_store {
                 attempt.await.map_err(store_error)
             }
 
-            async fn revoke_token(
-                &self,
-                hash: &TokenHash,
-                at: OffsetDateTime,
-            ) -> Result<bool, StoreError> {
+            async fn revoke_token(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<bool, StoreError> {
                 let attempt = async {
                     let mut tx = self.write.begin().await?;
                     let mut found = sqlx::query(q::REVOKE_TOKEN)
@@ -365,11 +349,7 @@ macro_rules! sql_store {
                 attempt.await.map_err(store_error)
             }
 
-            async fn revoke_session(
-                &self,
-                session: Uuid,
-                at: OffsetDateTime,
-            ) -> Result<(), StoreError> {
+            async fn revoke_session(&self, session: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
                 let attempt = async {
                     let mut tx = self.write.begin().await?;
                     sqlx::query(q::REVOKE_SESSION)
@@ -388,24 +368,91 @@ macro_rules! sql_store {
                 id: PrincipalId,
                 at: OffsetDateTime,
             ) -> Result<(), StoreError> {
-                self.update_and_bump(q::REVOKE_PRINCIPAL_TOKENS, id, |query| {
-                    query.bind(to_millis(at))
-                })
-                .await
+                self.update_and_bump(q::REVOKE_PRINCIPAL_TOKENS, id, |query| query.bind(to_millis(at))).await
             }
 
-            async fn change_counter(&self) -> Result<i64, StoreError> {
-                sqlx::query_scalar(q::CHANGE_COUNTER)
-                    .fetch_one(&self.read)
+            async fn insert_api_key(&self, key: ApiKeyRecord) -> Result<bool, StoreError> {
+                let done = sqlx::query(q::INSERT_API_KEY)
+                    .bind(key.id.0)
+                    .bind(key.principal_id.0)
+                    .bind(&key.key_hash[..])
+                    .bind(to_millis(key.created_at))
+                    .bind(key.expires_at.map(to_millis))
+                    .execute(&self.write)
+                    .await
+                    .map_err(store_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn find_api_key(&self, key_hash: &[u8; 32]) -> Result<Option<ApiKeyLookup>, StoreError> {
+                let row = sqlx::query(&q::FIND_API_KEY)
+                    .bind(&key_hash[..])
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                let Some(row) = row else { return Ok(None) };
+                let decode = || -> Result<ApiKeyLookup, sqlx::Error> {
+                    let revoked: Option<i64> = row.try_get("key_revoked_at")?;
+                    Ok(ApiKeyLookup {
+                        id: CredentialId(row.try_get("key_id")?),
+                        principal: principal_from_row(&row)?,
+                        expires_at: opt_time(row.try_get("key_expires_at")?),
+                        revoked: revoked.is_some(),
+                    })
+                };
+                decode().map(Some).map_err(store_error)
+            }
+
+            async fn list_api_keys(&self, principal: PrincipalId) -> Result<Vec<ApiKeyInfo>, StoreError> {
+                let rows = sqlx::query(q::LIST_API_KEYS)
+                    .bind(principal.0)
+                    .fetch_all(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                let decode = |row: &DbRow| -> Result<ApiKeyInfo, sqlx::Error> {
+                    Ok(ApiKeyInfo {
+                        id: CredentialId(row.try_get("id")?),
+                        principal_name: row.try_get("name")?,
+                        created_at: from_millis(row.try_get("created_at")?),
+                        expires_at: opt_time(row.try_get("expires_at")?),
+                        revoked_at: opt_time(row.try_get("revoked_at")?),
+                        last_used_at: opt_time(row.try_get("last_used_at")?),
+                    })
+                };
+                rows.iter().map(decode).collect::<Result<_, _>>().map_err(store_error)
+            }
+
+            async fn revoke_api_key(&self, id: CredentialId, at: OffsetDateTime) -> Result<bool, StoreError> {
+                self.update_key_and_bump(q::REVOKE_API_KEY, id.0, to_millis(at)).await
+            }
+
+            async fn revoke_credential_tokens(
+                &self,
+                id: CredentialId,
+                at: OffsetDateTime,
+            ) -> Result<bool, StoreError> {
+                self.update_key_and_bump(q::REVOKE_API_KEY_TOKENS, id.0, to_millis(at)).await
+            }
+
+            async fn server_secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+                sqlx::query(q::INSERT_SERVER_SECRET)
+                    .bind(name)
+                    .bind(candidate)
+                    .execute(&self.write)
+                    .await
+                    .map_err(store_error)?;
+                sqlx::query_scalar(q::SERVER_SECRET)
+                    .bind(name)
+                    .fetch_one(&self.write)
                     .await
                     .map_err(store_error)
             }
 
-            async fn sweep_expired(
-                &self,
-                before: OffsetDateTime,
-                batch: i64,
-            ) -> Result<u64, StoreError> {
+            async fn change_counter(&self) -> Result<i64, StoreError> {
+                sqlx::query_scalar(q::CHANGE_COUNTER).fetch_one(&self.read).await.map_err(store_error)
+            }
+
+            async fn sweep_expired(&self, before: OffsetDateTime, batch: i64) -> Result<u64, StoreError> {
                 let before = to_millis(before);
                 let tokens = sqlx::query(q::SWEEP_TOKENS)
                     .bind(before)
@@ -424,6 +471,19 @@ macro_rules! sql_store {
         }
 
         impl $store {
+            /// Runs `sql` with (`id`, `at`) and bumps the change counter in one
+            /// transaction; `true` if a row matched.
+            async fn update_key_and_bump(&self, sql: &str, id: Uuid, at: i64) -> Result<bool, StoreError> {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    let matched = sqlx::query(sql).bind(id).bind(at).execute(&mut *tx).await?.rows_affected();
+                    bump_changes(&mut tx).await?;
+                    tx.commit().await?;
+                    Ok(matched > 0)
+                };
+                attempt.await.map_err(store_error)
+            }
+
             /// Runs `sql` (first parameter: the principal id) and bumps the
             /// change counter in one transaction.
             async fn update_and_bump<'q, F>(
@@ -435,8 +495,7 @@ macro_rules! sql_store {
             where
                 F: FnOnce(
                     sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
-                )
-                    -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
             {
                 let attempt = async {
                     let mut tx = self.write.begin().await?;

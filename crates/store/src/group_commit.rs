@@ -60,8 +60,7 @@ impl<Op: Send + 'static> GroupCommit<Op> {
             .send((op, reply))
             .await
             .map_err(|_| StoreError::Unavailable("the token writer has stopped".into()))?;
-        done.await
-            .map_err(|_| StoreError::Unavailable("the token writer has stopped".into()))?
+        done.await.map_err(|_| StoreError::Unavailable("the token writer has stopped".into()))?
     }
 }
 

@@ -31,10 +31,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(5),
-            max_connections: 8,
-        }
+        Self { timeout: Duration::from_secs(5), max_connections: 8 }
     }
 }
 
@@ -72,12 +69,7 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
                 None => url.to_owned(),
             }
         }
@@ -89,13 +81,7 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     #[test]
     fn database_passwords_never_reach_logs() {
-        assert_eq!(
-            super::redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(
-            super::redact_url("sqlite://tollgate.db"),
-            "sqlite://tollgate.db"
-        );
+        assert_eq!(super::redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(super::redact_url("sqlite://tollgate.db"), "sqlite://tollgate.db");
     }
 }

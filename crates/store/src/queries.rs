@@ -40,9 +40,11 @@ pub(crate) const SWEEP_REFRESH: &str = "DELETE FROM refresh_tokens WHERE hash IN
 pub(crate) static FIND_TOKEN: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT t.kind, t.issued_at, t.expires_at, t.revoked_at, s.revoked_at AS session_revoked_at, \
-         {PRINCIPAL_COLUMNS} FROM tokens t \
+         k.revoked_at AS key_revoked_at, k.tokens_revoked_at AS key_tokens_revoked_at, \
+         k.expires_at AS key_expires_at, {PRINCIPAL_COLUMNS} FROM tokens t \
          JOIN principals p ON p.id = t.principal_id \
          LEFT JOIN sessions s ON s.id = t.session_id \
+         LEFT JOIN api_keys k ON k.id = t.credential_id \
          WHERE t.hash = $1"
     )
 });
@@ -74,11 +76,39 @@ pub(crate) const REVOKE_SESSION_OF_REFRESH: &str = "UPDATE sessions SET revoked_
 pub(crate) const REVOKE_SESSION: &str =
     "UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
 
-pub(crate) const REVOKE_PRINCIPAL_TOKENS: &str =
-    "UPDATE principals SET tokens_revoked_at = $2 WHERE id = $1";
+pub(crate) const REVOKE_PRINCIPAL_TOKENS: &str = "UPDATE principals SET tokens_revoked_at = $2 WHERE id = $1";
 
 pub(crate) const SET_ENABLED: &str = "UPDATE principals SET enabled = $2 WHERE id = $1";
 
 pub(crate) const SET_PASSWORD: &str = "UPDATE principals SET password_hash = $2 WHERE id = $1";
 
 pub(crate) const REMOVE_PRINCIPAL: &str = "DELETE FROM principals WHERE id = $1";
+
+pub(crate) const INSERT_API_KEY: &str = "INSERT INTO api_keys \
+    (id, principal_id, key_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (key_hash) DO NOTHING";
+
+pub(crate) static FIND_API_KEY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT k.id AS key_id, k.expires_at AS key_expires_at, k.revoked_at AS key_revoked_at, \
+         {PRINCIPAL_COLUMNS} FROM api_keys k JOIN principals p ON p.id = k.principal_id \
+         WHERE k.key_hash = $1"
+    )
+});
+
+pub(crate) const LIST_API_KEYS: &str = "SELECT k.id, p.name, k.created_at, k.expires_at, k.revoked_at, \
+    k.last_used_at FROM api_keys k JOIN principals p ON p.id = k.principal_id \
+    WHERE k.principal_id = $1 ORDER BY k.created_at, k.id";
+
+pub(crate) const REVOKE_API_KEY: &str =
+    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
+
+pub(crate) const REVOKE_API_KEY_TOKENS: &str = "UPDATE api_keys SET tokens_revoked_at = $2 WHERE id = $1";
+
+pub(crate) const TOUCH_API_KEY: &str = "UPDATE api_keys SET last_used_at = $2 \
+    WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
+
+pub(crate) const INSERT_SERVER_SECRET: &str =
+    "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+
+pub(crate) const SERVER_SECRET: &str = "SELECT value FROM server_secrets WHERE name = $1";

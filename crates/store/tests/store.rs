@@ -16,21 +16,11 @@ use uuid::Uuid;
 async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let mut stores = vec![(
-        "sqlite",
-        open(&url, &StoreOptions::default()).await.expect("sqlite"),
-        Some(dir),
-    )];
+    let mut stores = vec![("sqlite", open(&url, &StoreOptions::default()).await.expect("sqlite"), Some(dir))];
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(base) => {
             let url = fresh_schema(&base).await;
-            stores.push((
-                "postgres",
-                open(&url, &StoreOptions::default())
-                    .await
-                    .expect("postgres"),
-                None,
-            ));
+            stores.push(("postgres", open(&url, &StoreOptions::default()).await.expect("postgres"), None));
         }
         Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("CI must set TEST_POSTGRES_URL")
@@ -43,13 +33,8 @@ async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempD
 async fn fresh_schema(base: &str) -> String {
     use sqlx::Connection as _;
     let schema = format!("s_{}", Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(base)
-        .await
-        .expect("connect to TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut conn)
-        .await
-        .expect("schema");
+    let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("schema");
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}options=-csearch_path%3D{schema}")
 }
@@ -82,59 +67,23 @@ fn token(principal: &tollgate_core::Principal, ttl: Duration) -> (String, TokenR
 #[tokio::test]
 async fn principals_round_trip_and_names_are_unique() {
     for (backend, store, _dir) in backends().await {
-        let created = store
-            .create_principal(principal("alice"))
-            .await
-            .expect(backend);
-        let found = store
-            .principal_by_name("alice")
-            .await
-            .expect(backend)
-            .expect(backend);
+        let created = store.create_principal(principal("alice")).await.expect(backend);
+        let found = store.principal_by_name("alice").await.expect(backend).expect(backend);
         assert_eq!(created, found, "{backend}");
-        assert!(
-            store.create_principal(principal("alice")).await.is_err(),
-            "{backend}"
-        );
-        assert!(
-            !store
-                .create_principal_if_absent(principal("alice"))
-                .await
-                .expect(backend),
-            "{backend}"
-        );
-        assert!(
-            store
-                .create_principal_if_absent(principal("bob"))
-                .await
-                .expect(backend),
-            "{backend}"
-        );
-        let (_, hash) = store
-            .password_of("alice")
-            .await
-            .expect(backend)
-            .expect(backend);
+        assert!(store.create_principal(principal("alice")).await.is_err(), "{backend}");
+        assert!(!store.create_principal_if_absent(principal("alice")).await.expect(backend), "{backend}");
+        assert!(store.create_principal_if_absent(principal("bob")).await.expect(backend), "{backend}");
+        let (_, hash) = store.password_of("alice").await.expect(backend).expect(backend);
         assert_eq!(hash.as_deref(), Some("$argon2id$stub"), "{backend}");
         store.remove_principal(created.id).await.expect(backend);
-        assert!(
-            store
-                .principal_by_name("alice")
-                .await
-                .expect(backend)
-                .is_none(),
-            "{backend}"
-        );
+        assert!(store.principal_by_name("alice").await.expect(backend).is_none(), "{backend}");
     }
 }
 
 #[tokio::test]
 async fn concurrent_token_writes_are_all_committed_through_group_commit() {
     for (backend, store, _dir) in backends().await {
-        let alice = store
-            .create_principal(principal("alice"))
-            .await
-            .expect(backend);
+        let alice = store.create_principal(principal("alice")).await.expect(backend);
         let mut writes = tokio::task::JoinSet::new();
         let mut plains = Vec::new();
         for _ in 0..300 {
@@ -147,11 +96,7 @@ async fn concurrent_token_writes_are_all_committed_through_group_commit() {
             result.expect(backend);
         }
         for plain in &plains {
-            let found = store
-                .find_token(&TokenHash::of(plain))
-                .await
-                .expect(backend)
-                .expect(backend);
+            let found = store.find_token(&TokenHash::of(plain)).await.expect(backend).expect(backend);
             assert_eq!(found.principal.name, "alice", "{backend}");
             assert!(!found.revoked, "{backend}");
         }
@@ -161,15 +106,8 @@ async fn concurrent_token_writes_are_all_committed_through_group_commit() {
 #[tokio::test]
 async fn refresh_rotation_spends_a_token_exactly_once() {
     for (backend, store, _dir) in backends().await {
-        let alice = store
-            .create_principal(principal("alice"))
-            .await
-            .expect(backend);
-        let session = SessionRecord {
-            id: Uuid::new_v4(),
-            principal_id: alice.id,
-            created_at: now(),
-        };
+        let alice = store.create_principal(principal("alice")).await.expect(backend);
+        let session = SessionRecord { id: Uuid::new_v4(), principal_id: alice.id, created_at: now() };
         let (_, first_token) = token(&alice, Duration::from_secs(60));
         let refresh = RefreshRecord {
             hash: TokenHash::of("r1"),
@@ -178,11 +116,7 @@ async fn refresh_rotation_spends_a_token_exactly_once() {
             expires_at: add(now(), Duration::from_secs(60)),
         };
         store
-            .insert_session(NewSession {
-                session: session.clone(),
-                token: first_token,
-                refresh,
-            })
+            .insert_session(NewSession { session: session.clone(), token: first_token, refresh })
             .await
             .expect(backend);
         let rotation = |name: &str| {
@@ -190,10 +124,7 @@ async fn refresh_rotation_spends_a_token_exactly_once() {
             Rotation {
                 spent: TokenHash::of("r1"),
                 spent_at: now(),
-                token: TokenRecord {
-                    session_id: Some(session.id),
-                    ..t
-                },
+                token: TokenRecord { session_id: Some(session.id), ..t },
                 refresh: RefreshRecord {
                     hash: TokenHash::of(name),
                     session_id: session.id,
@@ -203,40 +134,15 @@ async fn refresh_rotation_spends_a_token_exactly_once() {
                 successor: Some(vec![1, 2, 3]),
             }
         };
-        assert!(
-            store.rotate_refresh(rotation("r2")).await.expect(backend),
-            "{backend}"
-        );
-        assert!(
-            !store.rotate_refresh(rotation("r3")).await.expect(backend),
-            "{backend}"
-        );
-        let spent = store
-            .find_refresh(&TokenHash::of("r1"))
-            .await
-            .expect(backend)
-            .expect(backend);
+        assert!(store.rotate_refresh(rotation("r2")).await.expect(backend), "{backend}");
+        assert!(!store.rotate_refresh(rotation("r3")).await.expect(backend), "{backend}");
+        let spent = store.find_refresh(&TokenHash::of("r1")).await.expect(backend).expect(backend);
         assert!(spent.spent_at.is_some(), "{backend}");
         assert_eq!(spent.successor, Some(vec![1, 2, 3]), "{backend}");
+        assert!(store.find_refresh(&TokenHash::of("r3")).await.expect(backend).is_none(), "{backend}");
+        store.revoke_session(session.id, now()).await.expect(backend);
         assert!(
-            store
-                .find_refresh(&TokenHash::of("r3"))
-                .await
-                .expect(backend)
-                .is_none(),
-            "{backend}"
-        );
-        store
-            .revoke_session(session.id, now())
-            .await
-            .expect(backend);
-        assert!(
-            store
-                .find_refresh(&TokenHash::of("r2"))
-                .await
-                .expect(backend)
-                .expect(backend)
-                .session_revoked
+            store.find_refresh(&TokenHash::of("r2")).await.expect(backend).expect(backend).session_revoked
         );
     }
 }
@@ -244,48 +150,16 @@ async fn refresh_rotation_spends_a_token_exactly_once() {
 #[tokio::test]
 async fn revocations_bump_the_change_counter_and_mark_tokens() {
     for (backend, store, _dir) in backends().await {
-        let alice = store
-            .create_principal(principal("alice"))
-            .await
-            .expect(backend);
+        let alice = store.create_principal(principal("alice")).await.expect(backend);
         let (plain, record) = token(&alice, Duration::from_secs(60));
         store.insert_token(record).await.expect(backend);
         let before = store.change_counter().await.expect(backend);
-        assert!(
-            store
-                .revoke_token(&TokenHash::of(&plain), now())
-                .await
-                .expect(backend),
-            "{backend}"
-        );
-        assert!(
-            !store
-                .revoke_token(&TokenHash::of("unknown"), now())
-                .await
-                .expect(backend),
-            "{backend}"
-        );
-        assert!(
-            store.change_counter().await.expect(backend) > before,
-            "{backend}"
-        );
-        assert!(
-            store
-                .find_token(&TokenHash::of(&plain))
-                .await
-                .expect(backend)
-                .expect(backend)
-                .revoked
-        );
-        store
-            .revoke_principal_tokens(alice.id, now())
-            .await
-            .expect(backend);
-        let found = store
-            .principal_by_name("alice")
-            .await
-            .expect(backend)
-            .expect(backend);
+        assert!(store.revoke_token(&TokenHash::of(&plain), now()).await.expect(backend), "{backend}");
+        assert!(!store.revoke_token(&TokenHash::of("unknown"), now()).await.expect(backend), "{backend}");
+        assert!(store.change_counter().await.expect(backend) > before, "{backend}");
+        assert!(store.find_token(&TokenHash::of(&plain)).await.expect(backend).expect(backend).revoked);
+        store.revoke_principal_tokens(alice.id, now()).await.expect(backend);
+        let found = store.principal_by_name("alice").await.expect(backend).expect(backend);
         assert!(found.tokens_revoked_at.is_some(), "{backend}");
     }
 }
@@ -293,52 +167,22 @@ async fn revocations_bump_the_change_counter_and_mark_tokens() {
 #[tokio::test]
 async fn expired_tokens_are_swept_in_bounded_batches() {
     for (backend, store, _dir) in backends().await {
-        let alice = store
-            .create_principal(principal("alice"))
-            .await
-            .expect(backend);
+        let alice = store.create_principal(principal("alice")).await.expect(backend);
         let mut expired = Vec::new();
         for _ in 0..5 {
             let (plain, mut record) = token(&alice, Duration::from_secs(60));
-            record.expires_at =
-                add(record.issued_at, Duration::from_millis(1)) - time::Duration::minutes(5);
+            record.expires_at = add(record.issued_at, Duration::from_millis(1)) - time::Duration::minutes(5);
             store.insert_token(record).await.expect(backend);
             expired.push(plain);
         }
         let (live, record) = token(&alice, Duration::from_secs(60));
         store.insert_token(record).await.expect(backend);
-        assert_eq!(
-            store.sweep_expired(now(), 3).await.expect(backend),
-            3,
-            "{backend}"
-        );
-        assert_eq!(
-            store.sweep_expired(now(), 3).await.expect(backend),
-            2,
-            "{backend}"
-        );
-        assert_eq!(
-            store.sweep_expired(now(), 3).await.expect(backend),
-            0,
-            "{backend}"
-        );
+        assert_eq!(store.sweep_expired(now(), 3).await.expect(backend), 3, "{backend}");
+        assert_eq!(store.sweep_expired(now(), 3).await.expect(backend), 2, "{backend}");
+        assert_eq!(store.sweep_expired(now(), 3).await.expect(backend), 0, "{backend}");
         for plain in expired {
-            assert!(
-                store
-                    .find_token(&TokenHash::of(&plain))
-                    .await
-                    .expect(backend)
-                    .is_none(),
-                "{backend}"
-            );
+            assert!(store.find_token(&TokenHash::of(&plain)).await.expect(backend).is_none(), "{backend}");
         }
-        assert!(
-            store
-                .find_token(&TokenHash::of(&live))
-                .await
-                .expect(backend)
-                .is_some(),
-            "{backend}"
-        );
+        assert!(store.find_token(&TokenHash::of(&live)).await.expect(backend).is_some(), "{backend}");
     }
 }

@@ -122,12 +122,7 @@ impl ContractConfig {
     }
 
     fn accesskey() -> Self {
-        Self {
-            enabled: true,
-            path: "/login".into(),
-            token_ttl: Seconds::hours(1),
-            listen: None,
-        }
+        Self { enabled: true, path: "/login".into(), token_ttl: Seconds::hours(1), listen: None }
     }
 }
 
@@ -165,9 +160,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (like 20s, 15m, 24h, 30d)"))?;
+    let n: u64 =
+        number.parse().map_err(|_| format!("{text:?} is not a duration (like 20s, 15m, 24h, 30d)"))?;
     let scale = match unit {
         "s" => 1,
         "m" => 60,
@@ -175,9 +169,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(format!("{text:?} has an unknown unit (use s, m, h or d)")),
     };
-    n.checked_mul(scale)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("{text:?} is too long"))
+    n.checked_mul(scale).map(Duration::from_secs).ok_or_else(|| format!("{text:?} is too long"))
 }
 
 impl<'de> Deserialize<'de> for Seconds {
@@ -192,9 +184,7 @@ impl<'de> Deserialize<'de> for Seconds {
             Raw::Number(n) => u64::try_from(n)
                 .map(|n| Seconds(Duration::from_secs(n)))
                 .map_err(|_| serde::de::Error::custom("a duration cannot be negative")),
-            Raw::Text(text) => parse_duration(&text)
-                .map(Seconds)
-                .map_err(serde::de::Error::custom),
+            Raw::Text(text) => parse_duration(&text).map(Seconds).map_err(serde::de::Error::custom),
         }
     }
 }
@@ -219,13 +209,10 @@ impl Config {
             }
             None => {}
         }
-        let env = Env::prefixed("TOLLGATE_")
-            .split("__")
-            .filter(|key| KNOWN_KEYS.iter().any(|known| key == *known));
-        let config: Config = figment
-            .merge(env)
-            .extract()
-            .map_err(|err| ConfigError::Invalid(describe(err)))?;
+        let env =
+            Env::prefixed("TOLLGATE_").split("__").filter(|key| KNOWN_KEYS.iter().any(|known| key == *known));
+        let config: Config =
+            figment.merge(env).extract().map_err(|err| ConfigError::Invalid(describe(err)))?;
         config.validate()?;
         Ok(config)
     }
@@ -252,9 +239,7 @@ impl Config {
         ];
         for (key, ttl) in lifetimes {
             if ttl.0.is_zero() {
-                return Err(ConfigError::Invalid(format!(
-                    "{key}: must be longer than 0s"
-                )));
+                return Err(ConfigError::Invalid(format!("{key}: must be longer than 0s")));
             }
         }
         if !matches!(self.jwt.algorithm.as_str(), "HS384") {
@@ -266,9 +251,7 @@ impl Config {
         if let Some(secret) = &self.jwt.secret
             && secret.len() < 48
         {
-            return Err(ConfigError::Invalid(
-                "jwt.secret: must be at least 48 bytes (384 bits)".into(),
-            ));
+            return Err(ConfigError::Invalid("jwt.secret: must be at least 48 bytes (384 bits)".into()));
         }
         tollgate_store::Backend::of(&self.database_url)
             .map_err(|err| ConfigError::Invalid(format!("database_url: {err}")))?;
@@ -282,10 +265,7 @@ fn describe(err: figment::Error) -> String {
     err.into_iter()
         .map(|e| {
             let key = e.path.join(".").to_lowercase();
-            let from_env = e
-                .metadata
-                .as_ref()
-                .is_some_and(|m| m.name.contains("environment"));
+            let from_env = e.metadata.as_ref().is_some_and(|m| m.name.contains("environment"));
             let source = if from_env {
                 format!(" (from TOLLGATE_{})", key.to_uppercase().replace('.', "__"))
             } else {
@@ -295,11 +275,7 @@ fn describe(err: figment::Error) -> String {
                     .map(|s| format!(" (in {s})"))
                     .unwrap_or_default()
             };
-            if key.is_empty() {
-                format!("{}{source}", e.kind)
-            } else {
-                format!("{key}: {}{source}", e.kind)
-            }
+            if key.is_empty() { format!("{}{source}", e.kind) } else { format!("{key}: {}{source}", e.kind) }
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tollgate_core::service::ServiceLimits;
-use tollgate_core::{LoginService, Store, TokenPolicy};
+use tollgate_core::{LoginService, ServerKeys, Store, TokenPolicy};
 use tollgate_http::{AppState, ContractMount, HttpSettings};
 use tollgate_store::StoreOptions;
 
@@ -58,22 +58,14 @@ impl Running {
 }
 
 pub fn store_options(config: &Config) -> StoreOptions {
-    StoreOptions {
-        timeout: config.database_timeout.0,
-        ..StoreOptions::default()
-    }
+    StoreOptions { timeout: config.database_timeout.0, ..StoreOptions::default() }
 }
 
 /// Opens (and migrates) the configured database.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     tollgate_store::open(&config.database_url, &store_options(config))
         .await
-        .with_context(|| {
-            format!(
-                "database {}",
-                tollgate_store::redact_url(&config.database_url)
-            )
-        })
+        .with_context(|| format!("database {}", tollgate_store::redact_url(&config.database_url)))
 }
 
 fn http_settings(config: &Config) -> HttpSettings {
@@ -84,6 +76,11 @@ fn http_settings(config: &Config) -> HttpSettings {
             path: config.login_check.path.clone(),
             listen: None,
         },
+        apikey: ContractMount {
+            enabled: config.apikey.enabled,
+            path: config.apikey.path.clone(),
+            listen: config.apikey.listen,
+        },
     }
 }
 
@@ -92,6 +89,7 @@ fn token_policy(config: &Config) -> TokenPolicy {
         login_check_ttl: config.login_check.token_ttl.0,
         refresh_ttl: config.login_check.refresh_ttl.0,
         refresh_grace: config.login_check.refresh_grace.0,
+        apikey_ttl: config.apikey.token_ttl.0,
     }
 }
 
@@ -99,18 +97,16 @@ fn token_policy(config: &Config) -> TokenPolicy {
 /// seeding) are done, so the first answer of `/healthz` means "usable".
 pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
+    let keys = ServerKeys::load(store.as_ref()).await.context("cannot load the server's keys")?;
     if demo {
-        crate::demo::seed(store.as_ref()).await?;
+        crate::demo::seed(store.as_ref(), &keys).await?;
     }
-    let service = LoginService::new(store, token_policy(config), &ServiceLimits::default());
+    let service = LoginService::new(store, keys, token_policy(config), &ServiceLimits::default());
     let background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
     ];
-    let state = AppState {
-        service,
-        metrics: tollgate_http::metrics::install_recorder(),
-    };
+    let state = AppState { service, metrics: tollgate_http::metrics::install_recorder() };
 
     let (stop, stopped) = watch::channel(false);
     let mut servers = JoinSet::new();
@@ -131,12 +127,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
                 .await
         });
     }
-    Ok(Running {
-        addrs,
-        stop,
-        servers,
-        background,
-    })
+    Ok(Running { addrs, stop, servers, background })
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,6 @@
 //! The one login/token service that every contract adapter calls.
 
+mod api_key_login;
 mod password_login;
 mod refresh;
 mod revoke;
@@ -12,8 +13,10 @@ use time::OffsetDateTime;
 
 use crate::password::PasswordVerifier;
 use crate::secret::TokenHash;
+use crate::server_keys::ServerKeys;
 use crate::store::Store;
 
+pub use api_key_login::IssuedToken;
 pub use verify::CachedToken;
 
 /// How long each kind of token lives.
@@ -26,6 +29,8 @@ pub struct TokenPolicy {
     /// How long a spent refresh token may be presented again and get the same
     /// successor pair back (a retry after a lost response). Zero turns it off.
     pub refresh_grace: Duration,
+    /// Contract B tokens.
+    pub apikey_ttl: Duration,
 }
 
 impl Default for TokenPolicy {
@@ -34,6 +39,7 @@ impl Default for TokenPolicy {
             login_check_ttl: Duration::from_secs(24 * 3600),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             refresh_grace: Duration::ZERO,
+            apikey_ttl: Duration::from_secs(20),
         }
     }
 }
@@ -52,11 +58,7 @@ pub struct ServiceLimits {
 impl Default for ServiceLimits {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        Self {
-            password_workers: cores,
-            password_queue: cores * 4,
-            token_cache_entries: 100_000,
-        }
+        Self { password_workers: cores, password_queue: cores * 4, token_cache_entries: 100_000 }
     }
 }
 
@@ -74,11 +76,17 @@ pub struct LoginService {
     store: Arc<dyn Store>,
     passwords: PasswordVerifier,
     policy: TokenPolicy,
+    keys: ServerKeys,
     verified: moka::sync::Cache<TokenHash, Arc<CachedToken>>,
 }
 
 impl LoginService {
-    pub fn new(store: Arc<dyn Store>, policy: TokenPolicy, limits: &ServiceLimits) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: ServerKeys,
+        policy: TokenPolicy,
+        limits: &ServiceLimits,
+    ) -> Arc<Self> {
         let verified = moka::sync::Cache::builder()
             .max_capacity(limits.token_cache_entries)
             // Expiry and revocation are judged on every hit; the TTL only
@@ -89,6 +97,7 @@ impl LoginService {
             store,
             passwords: PasswordVerifier::start(limits.password_workers, limits.password_queue),
             policy,
+            keys,
             verified,
         })
     }
@@ -138,11 +147,7 @@ impl LoginService {
     }
 
     /// Deletes expired tokens in bounded batches, forever.
-    pub fn spawn_sweeper(
-        self: &Arc<Self>,
-        every: Duration,
-        batch: i64,
-    ) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_sweeper(self: &Arc<Self>, every: Duration, batch: i64) -> tokio::task::JoinHandle<()> {
         let store = Arc::clone(&self.store);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);

@@ -23,11 +23,7 @@ pub(super) fn new_refresh_token() -> String {
 impl LoginService {
     /// Verifies the password and opens a new session. Unknown, wrong and
     /// disabled all fail alike, after the same argon2id work.
-    pub async fn login_with_password(
-        &self,
-        name: &str,
-        password: &str,
-    ) -> Result<SessionTokens, LoginError> {
+    pub async fn login_with_password(&self, name: &str, password: &str) -> Result<SessionTokens, LoginError> {
         let (principal, stored) = match self.store.password_of(name).await? {
             Some((principal, stored)) => (Some(principal), stored),
             None => (None, None),
@@ -41,19 +37,9 @@ impl LoginService {
 
     async fn open_session(&self, principal: &Principal) -> Result<SessionTokens, LoginError> {
         let issued_at = now();
-        let session = SessionRecord {
-            id: Uuid::new_v4(),
-            principal_id: principal.id,
-            created_at: issued_at,
-        };
+        let session = SessionRecord { id: Uuid::new_v4(), principal_id: principal.id, created_at: issued_at };
         let (tokens, token, refresh) = self.mint_pair(principal, session.id, issued_at);
-        self.store
-            .insert_session(NewSession {
-                session,
-                token,
-                refresh,
-            })
-            .await?;
+        self.store.insert_session(NewSession { session, token, refresh }).await?;
         Ok(tokens)
     }
 
@@ -82,15 +68,6 @@ impl LoginService {
             issued_at,
             expires_at: add(issued_at, self.policy.refresh_ttl),
         };
-        (
-            SessionTokens {
-                token,
-                refresh_token,
-                issued_at,
-                expires_at,
-            },
-            token_record,
-            refresh_record,
-        )
+        (SessionTokens { token, refresh_token, issued_at, expires_at }, token_record, refresh_record)
     }
 }

@@ -32,10 +32,7 @@ impl LoginService {
         let at = now();
         if found.session_revoked
             || !found.principal.enabled
-            || found
-                .principal
-                .tokens_revoked_at
-                .is_some_and(|r| found.issued_at <= r)
+            || found.principal.tokens_revoked_at.is_some_and(|r| found.issued_at <= r)
         {
             return Err(LoginError::BadCredentials);
         }
@@ -54,18 +51,9 @@ impl LoginService {
                 issued_at_ms: to_millis(tokens.issued_at),
                 expires_at_ms: to_millis(tokens.expires_at),
             };
-            seal_for_token(
-                refresh_token,
-                &serde_json::to_vec(&pair).unwrap_or_default(),
-            )
+            seal_for_token(refresh_token, &serde_json::to_vec(&pair).unwrap_or_default())
         });
-        let rotation = Rotation {
-            spent: hash,
-            spent_at: at,
-            token,
-            refresh,
-            successor,
-        };
+        let rotation = Rotation { spent: hash, spent_at: at, token, refresh, successor };
         if self.store.rotate_refresh(rotation).await? {
             return Ok(tokens);
         }
@@ -82,8 +70,8 @@ impl LoginService {
         found: &RefreshLookup,
     ) -> Result<SessionTokens, LoginError> {
         let spent_at = found.spent_at.unwrap_or(found.issued_at);
-        let within_grace = now() <= add(spent_at, self.policy.refresh_grace)
-            && !self.policy.refresh_grace.is_zero();
+        let within_grace =
+            now() <= add(spent_at, self.policy.refresh_grace) && !self.policy.refresh_grace.is_zero();
         if within_grace {
             let pair = found
                 .successor

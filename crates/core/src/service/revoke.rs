@@ -10,10 +10,7 @@ impl LoginService {
     /// Revokes an access token, or the whole session of a refresh token.
     /// `false` if no stored token matches.
     pub async fn revoke_token(&self, token: &str) -> Result<bool, StoreError> {
-        let revoked = self
-            .store
-            .revoke_token(&TokenHash::of(token), now())
-            .await?;
+        let revoked = self.store.revoke_token(&TokenHash::of(token), now()).await?;
         self.forget_cached();
         Ok(revoked)
     }

@@ -18,11 +18,7 @@ impl LoginService {
         let lookup = match self.verified.get(&hash) {
             Some(hit) => hit,
             None => {
-                let found = self
-                    .store
-                    .find_token(&hash)
-                    .await?
-                    .ok_or(VerifyError::Unknown)?;
+                let found = self.store.find_token(&hash).await?.ok_or(VerifyError::Unknown)?;
                 let found = Arc::new(found);
                 self.verified.insert(hash, Arc::clone(&found));
                 found
@@ -33,19 +29,15 @@ impl LoginService {
 }
 
 fn judge(token: &TokenLookup) -> Result<Identity, VerifyError> {
-    if token.revoked
-        || token
-            .principal
-            .tokens_revoked_at
-            .is_some_and(|at| token.issued_at <= at)
-    {
+    if token.revoked || token.principal.tokens_revoked_at.is_some_and(|at| token.issued_at <= at) {
         return Err(VerifyError::Revoked);
     }
     if !token.principal.enabled {
         return Err(VerifyError::PrincipalDisabled);
     }
     // Opaque tokens end exactly at their expiry: no leeway.
-    if now() >= token.expires_at {
+    let now = now();
+    if now >= token.expires_at || token.credential_expires_at.is_some_and(|at| now >= at) {
         return Err(VerifyError::Expired);
     }
     Ok(Identity::of(&token.principal, token.expires_at))

@@ -2,4 +2,5 @@
 //! format, calls the core's `LoginService`, and renders the result or the
 //! error in its own format; its error mapping lives in one file.
 
+pub mod apikey;
 pub mod login_check;

@@ -2,6 +2,7 @@
 //! command works against the same database as a running server, which sees
 //! the changes (its caches follow the store's change counter).
 
+mod apikey;
 mod output;
 mod password_input;
 mod principal;
@@ -15,11 +16,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "tollgate",
-    version,
-    about = "Tollgate: a token service for HTTP APIs"
-)]
+#[command(name = "tollgate", version, about = "Tollgate: a token service for HTTP APIs")]
 pub struct Cli {
     /// TOML configuration file [default: tollgate.toml if present]
     #[arg(long, global = true, value_name = "FILE")]
@@ -53,6 +50,9 @@ pub enum Command {
     /// Manage passwords
     #[command(subcommand)]
     Password(principal::PasswordCommand),
+    /// Manage API keys (UserLogin/ApiKey contract)
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
     /// Revoke tokens
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -66,10 +66,7 @@ impl Cli {
             tollgate_store::Backend::of(url)?;
             config.database_url = url.clone();
         }
-        if let Command::Serve {
-            listen: Some(addr), ..
-        } = &self.command
-        {
+        if let Command::Serve { listen: Some(addr), .. } = &self.command {
             config.listen = *addr;
         }
         Ok(config)
@@ -85,11 +82,7 @@ impl Cli {
             }
             Command::Migrate => {
                 crate::server::open_store(&config).await?;
-                output::done(
-                    self.json,
-                    "database is up to date",
-                    serde_json::json!({ "migrated": true }),
-                );
+                output::done(self.json, "database is up to date", serde_json::json!({ "migrated": true }));
                 Ok(())
             }
             Command::Principal(command) => {
@@ -97,6 +90,10 @@ impl Cli {
                 command.run(store.as_ref(), self.json).await
             }
             Command::Password(command) => {
+                let store = crate::server::open_store(&config).await?;
+                command.run(store.as_ref(), self.json).await
+            }
+            Command::Apikey(command) => {
                 let store = crate::server::open_store(&config).await?;
                 command.run(store.as_ref(), self.json).await
             }

@@ -60,11 +60,7 @@ pub(crate) fn describe_principal(p: &Principal) -> String {
         p.name,
         p.id,
         p.enabled,
-        if p.roles.is_empty() {
-            "-".to_owned()
-        } else {
-            p.roles.join(", ")
-        },
+        if p.roles.is_empty() { "-".to_owned() } else { p.roles.join(", ") },
         p.realm.as_deref().unwrap_or("-"),
         rfc3339(p.created_at),
     );

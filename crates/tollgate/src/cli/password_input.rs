@@ -8,14 +8,8 @@ use anyhow::{Context as _, bail};
 pub(crate) fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from stdin")?;
-        let password = line
-            .strip_suffix('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-            .unwrap_or(&line);
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+        let password = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line);
         if password.is_empty() {
             bail!("the password on stdin is empty");
         }
@@ -25,8 +19,7 @@ pub(crate) fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         bail!("no terminal to prompt for a password: pass it on stdin with --password-stdin");
     }
     let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
-    let second =
-        rpassword::prompt_password("Repeat password: ").context("cannot read the password")?;
+    let second = rpassword::prompt_password("Repeat password: ").context("cannot read the password")?;
     if first != second {
         bail!("the passwords do not match");
     }

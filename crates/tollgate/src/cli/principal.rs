@@ -55,36 +55,17 @@ pub enum PasswordCommand {
 }
 
 fn parse_attribute(text: &str) -> Result<(String, String), String> {
-    let (key, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))?;
+    let (key, value) = text.split_once('=').ok_or_else(|| format!("{text:?} is not KEY=VALUE"))?;
     Ok((key.trim().to_owned(), value.to_owned()))
 }
 
 impl PrincipalCommand {
     pub async fn run(self, store: &dyn Store, json: bool) -> anyhow::Result<()> {
         match self {
-            PrincipalCommand::Add {
-                name,
-                password_stdin,
-                no_password,
-                roles,
-                attributes,
-                realm,
-            } => {
-                let password = if no_password {
-                    None
-                } else {
-                    Some(read_password(password_stdin)?)
-                };
+            PrincipalCommand::Add { name, password_stdin, no_password, roles, attributes, realm } => {
+                let password = if no_password { None } else { Some(read_password(password_stdin)?) };
                 let attributes: BTreeMap<_, _> = attributes.into_iter().collect();
-                let spec = PrincipalSpec {
-                    name,
-                    password,
-                    roles,
-                    realm,
-                    attributes,
-                };
+                let spec = PrincipalSpec { name, password, roles, realm, attributes };
                 let principal = admin::add_principal(store, spec).await?;
                 done(
                     json,
@@ -95,12 +76,7 @@ impl PrincipalCommand {
             PrincipalCommand::List => {
                 let principals = store.list_principals().await?;
                 if json {
-                    print_json(
-                        &principals
-                            .iter()
-                            .map(PrincipalView::from)
-                            .collect::<Vec<_>>(),
-                    );
+                    print_json(&principals.iter().map(PrincipalView::from).collect::<Vec<_>>());
                 } else {
                     for p in &principals {
                         let state = if p.enabled { "enabled" } else { "disabled" };
@@ -110,35 +86,19 @@ impl PrincipalCommand {
             }
             PrincipalCommand::Show { name } => {
                 let principal = admin::find_principal(store, &name).await?;
-                done(
-                    json,
-                    &describe_principal(&principal),
-                    PrincipalView::from(&principal),
-                );
+                done(json, &describe_principal(&principal), PrincipalView::from(&principal));
             }
             PrincipalCommand::Disable { name } => {
                 let principal = admin::set_enabled(store, &name, false).await?;
-                done(
-                    json,
-                    &format!("disabled principal {name}"),
-                    PrincipalView::from(&principal),
-                );
+                done(json, &format!("disabled principal {name}"), PrincipalView::from(&principal));
             }
             PrincipalCommand::Enable { name } => {
                 let principal = admin::set_enabled(store, &name, true).await?;
-                done(
-                    json,
-                    &format!("enabled principal {name}"),
-                    PrincipalView::from(&principal),
-                );
+                done(json, &format!("enabled principal {name}"), PrincipalView::from(&principal));
             }
             PrincipalCommand::Remove { name } => {
                 let principal = admin::remove_principal(store, &name).await?;
-                done(
-                    json,
-                    &format!("removed principal {name}"),
-                    PrincipalView::from(&principal),
-                );
+                done(json, &format!("removed principal {name}"), PrincipalView::from(&principal));
             }
         }
         Ok(())
@@ -147,17 +107,10 @@ impl PrincipalCommand {
 
 impl PasswordCommand {
     pub async fn run(self, store: &dyn Store, json: bool) -> anyhow::Result<()> {
-        let PasswordCommand::Set {
-            name,
-            password_stdin,
-        } = self;
+        let PasswordCommand::Set { name, password_stdin } = self;
         let password = read_password(password_stdin)?;
         admin::set_password(store, &name, password).await?;
-        done(
-            json,
-            &format!("password set for {name}"),
-            json!({ "principal": name, "passwordSet": true }),
-        );
+        done(json, &format!("password set for {name}"), json!({ "principal": name, "passwordSet": true }));
         Ok(())
     }
 }

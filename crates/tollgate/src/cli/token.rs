@@ -12,37 +12,38 @@ use super::output::done;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Revoke one token (access or refresh), or every token of a principal
-    #[command(group(ArgGroup::new("what").required(true).args(["token", "principal"])))]
+    /// Revoke one token (access or refresh), every token of a principal, or
+    /// every token issued with one key
+    #[command(group(ArgGroup::new("what").required(true).args(["token", "principal", "key"])))]
     Revoke {
         /// The token to revoke (a refresh token revokes its whole session)
         token: Option<String>,
         /// Revoke every token the principal holds now
         #[arg(long, value_name = "NAME")]
         principal: Option<String>,
+        /// Revoke every token issued so far with this key (its id); the key stays usable
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
     },
 }
 
 impl TokenCommand {
     pub async fn run(self, store: &dyn Store, json: bool) -> anyhow::Result<()> {
-        let TokenCommand::Revoke { token, principal } = self;
+        let TokenCommand::Revoke { token, principal, key } = self;
+        if let Some(key) = key {
+            let id = admin::revoke_key_tokens(store, &key).await?;
+            let message = format!("revoked every token issued with key {id}");
+            done(json, &message, json!({ "revoked": true, "key": id.to_string() }));
+            return Ok(());
+        }
         if let Some(name) = principal {
             let principal = admin::revoke_principal_tokens(store, &name).await?;
             let message = format!("revoked every token of {name}");
-            done(
-                json,
-                &message,
-                json!({ "revoked": true, "principal": principal.name }),
-            );
+            done(json, &message, json!({ "revoked": true, "principal": principal.name }));
             return Ok(());
         }
-        let Some(token) = token else {
-            bail!("name a token or --principal")
-        };
-        if !store
-            .revoke_token(&TokenHash::of(token.trim()), now())
-            .await?
-        {
+        let Some(token) = token else { bail!("name a token or --principal") };
+        if !store.revoke_token(&TokenHash::of(token.trim()), now()).await? {
             bail!("no such token");
         }
         done(json, "token revoked", json!({ "revoked": true }));

@@ -15,27 +15,14 @@ struct Cli<'a> {
 
 impl Cli<'_> {
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        run_tollgate(
-            self.app,
-            &[&["--database", &self.app.config.database_url], args].concat(),
-            stdin,
-            &[],
-        )
+        run_tollgate(self.app, &[&["--database", &self.app.config.database_url], args].concat(), stdin, &[])
     }
 
     fn json(&self, args: &[&str], stdin: Option<&str>) -> Value {
         let out = self.run(&[args, &["--json"]].concat(), stdin);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: stdout is not one JSON value ({e}): {:?}",
-                out.stdout
-            )
-        })
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not one JSON value ({e}): {:?}", out.stdout))
     }
 }
 
@@ -50,12 +37,7 @@ fn run_tollgate(app: &TestApp, args: &[&str], stdin: Option<&str>, env: &[(&str,
         .spawn()
         .expect("run tollgate");
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("tollgate output")
@@ -87,19 +69,14 @@ async fn principal_add_takes_password_roles_attributes_and_realm_and_prints_json
     assert_eq!(added["name"], "alice");
     assert_eq!(added["roles"], json!(["Partner", "PartnerAdmin"]));
     assert_eq!(added["realm"], "Partner");
-    assert_eq!(
-        added["attributes"],
-        json!({ "ca": "0ea70001", "domain": "/partners-int" })
-    );
+    assert_eq!(added["attributes"], json!({ "ca": "0ea70001", "domain": "/partners-int" }));
     assert_eq!(added["enabled"], true);
     assert!(uuid::Uuid::parse_str(added["id"].as_str().expect("id")).is_ok());
     assert!(added["createdAt"].is_string());
     // The line ending was not part of the password.
     let login = app.login("alice", "s3cret pass").await;
     assert_eq!(
-        app.verify(login["token"].as_str().expect("token"))
-            .await
-            .header("x-auth-roles"),
+        app.verify(login["token"].as_str().expect("token")).await.header("x-auth-roles"),
         Some("Partner,PartnerAdmin")
     );
 }
@@ -108,46 +85,19 @@ async fn principal_add_takes_password_roles_attributes_and_realm_and_prints_json
 async fn principal_list_show_disable_enable_and_remove_work() {
     let app = TestApp::spawn().await;
     let cli = Cli { app: &app };
-    cli.json(
-        &["principal", "add", "bob", "--password-stdin"],
-        Some("pw\n"),
-    );
+    cli.json(&["principal", "add", "bob", "--password-stdin"], Some("pw\n"));
     cli.json(&["principal", "add", "carol", "--no-password"], None);
     let list = cli.json(&["principal", "list"], None);
-    let names: Vec<_> = list
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|p| p["name"].clone())
-        .collect();
+    let names: Vec<_> = list.as_array().expect("array").iter().map(|p| p["name"].clone()).collect();
     assert_eq!(names, [json!("bob"), json!("carol")]);
     assert_eq!(cli.json(&["principal", "show", "bob"], None)["name"], "bob");
 
-    let token = app.login("bob", "pw").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    assert_eq!(
-        cli.json(&["principal", "disable", "bob"], None)["enabled"],
-        false
-    );
-    assert_eq!(
-        app.post_login_check(&json!({"username":"bob","password":"pw"}))
-            .await
-            .status,
-        401
-    );
+    let token = app.login("bob", "pw").await["token"].as_str().expect("token").to_owned();
+    assert_eq!(cli.json(&["principal", "disable", "bob"], None)["enabled"], false);
+    assert_eq!(app.post_login_check(&json!({"username":"bob","password":"pw"})).await.status, 401);
     assert!(eventually_refused(&app, &token).await);
-    assert_eq!(
-        cli.json(&["principal", "enable", "bob"], None)["enabled"],
-        true
-    );
-    assert_eq!(
-        app.post_login_check(&json!({"username":"bob","password":"pw"}))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(cli.json(&["principal", "enable", "bob"], None)["enabled"], true);
+    assert_eq!(app.post_login_check(&json!({"username":"bob","password":"pw"})).await.status, 200);
 
     cli.json(&["principal", "remove", "bob"], None);
     let out = cli.run(&["principal", "show", "bob"], None);
@@ -163,23 +113,10 @@ async fn adding_a_duplicate_or_invalid_principal_fails_with_a_message() {
     let out = cli.run(&["principal", "add", "dave", "--no-password"], None);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    let out = cli.run(
-        &[
-            "principal",
-            "add",
-            "eve",
-            "--no-password",
-            "--attr",
-            "exp=1",
-        ],
-        None,
-    );
+    let out = cli.run(&["principal", "add", "eve", "--no-password", "--attr", "exp=1"], None);
     assert!(!out.status.success());
     let out = cli.run(&["principal", "add", "frank"], None);
-    assert!(
-        !out.status.success(),
-        "no terminal and no --password-stdin must not create a principal"
-    );
+    assert!(!out.status.success(), "no terminal and no --password-stdin must not create a principal");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--password-stdin"));
 }
 
@@ -188,22 +125,9 @@ async fn password_set_replaces_the_password() {
     let app = TestApp::spawn().await;
     app.add_user("user", "old").await;
     let cli = Cli { app: &app };
-    cli.json(
-        &["password", "set", "user", "--password-stdin"],
-        Some("new\n"),
-    );
-    assert_eq!(
-        app.post_login_check(&json!({"username":"user","password":"old"}))
-            .await
-            .status,
-        401
-    );
-    assert_eq!(
-        app.post_login_check(&json!({"username":"user","password":"new"}))
-            .await
-            .status,
-        200
-    );
+    cli.json(&["password", "set", "user", "--password-stdin"], Some("new\n"));
+    assert_eq!(app.post_login_check(&json!({"username":"user","password":"old"})).await.status, 401);
+    assert_eq!(app.post_login_check(&json!({"username":"user","password":"new"})).await.status, 200);
 }
 
 #[tokio::test]
@@ -222,21 +146,9 @@ async fn token_revoke_stops_a_token_on_the_running_server_within_two_seconds() {
 
     // A refresh token revokes its whole session.
     let login = app.login("user", "1234").await;
-    cli.json(
-        &[
-            "token",
-            "revoke",
-            login["refresh_token"].as_str().expect("refresh"),
-        ],
-        None,
-    );
+    cli.json(&["token", "revoke", login["refresh_token"].as_str().expect("refresh")], None);
     assert!(eventually_refused(&app, login["token"].as_str().expect("token")).await);
-    assert_eq!(
-        app.refresh(login["refresh_token"].as_str().expect("refresh"))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(app.refresh(login["refresh_token"].as_str().expect("refresh")).await.status, 401);
 
     let login = app.login("user", "1234").await;
     cli.json(&["token", "revoke", "--principal", "user"], None);
@@ -258,33 +170,16 @@ async fn eventually_refused(app: &TestApp, token: &str) -> bool {
 async fn configuration_layers_file_then_environment_then_flags() {
     let app = TestApp::spawn().await;
     let dir = app.dir.path();
-    std::fs::write(
-        dir.join("tollgate.toml"),
-        "database_url = \"sqlite://from-file.db\"\n",
-    )
-    .expect("write");
+    std::fs::write(dir.join("tollgate.toml"), "database_url = \"sqlite://from-file.db\"\n").expect("write");
     let migrate = |args: &[&str], env: &[(&str, &str)]| {
         let out = run_tollgate(&app, &[&["migrate"], args].concat(), None, env);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     migrate(&[], &[]);
-    assert!(
-        dir.join("from-file.db").exists(),
-        "tollgate.toml in the working directory is read"
-    );
+    assert!(dir.join("from-file.db").exists(), "tollgate.toml in the working directory is read");
     migrate(&[], &[("TOLLGATE_DATABASE_URL", "sqlite://from-env.db")]);
-    assert!(
-        dir.join("from-env.db").exists(),
-        "the environment overrides the file"
-    );
-    migrate(
-        &["--database", "sqlite://from-flag.db"],
-        &[("TOLLGATE_DATABASE_URL", "sqlite://from-env2.db")],
-    );
+    assert!(dir.join("from-env.db").exists(), "the environment overrides the file");
+    migrate(&["--database", "sqlite://from-flag.db"], &[("TOLLGATE_DATABASE_URL", "sqlite://from-env2.db")]);
     assert!(dir.join("from-flag.db").exists(), "the flag overrides both");
     assert!(!dir.join("from-env2.db").exists());
     // Unrelated TOLLGATE_ variables are ignored.
@@ -299,22 +194,10 @@ async fn invalid_configuration_stops_start_up_naming_the_key() {
     let cases: Vec<Case> = vec![
         ("bogus_key = 1\n", vec![], "bogus_key"),
         ("[login_check]\ntoken_tll = \"1h\"\n", vec![], "token_tll"),
-        (
-            "[login_check]\ntoken_ttl = \"soon\"\n",
-            vec![],
-            "login_check.token_ttl",
-        ),
-        (
-            "",
-            vec![("TOLLGATE_LOGIN_CHECK__TOKEN_TTL", "1w")],
-            "login_check.token_ttl",
-        ),
+        ("[login_check]\ntoken_ttl = \"soon\"\n", vec![], "login_check.token_ttl"),
+        ("", vec![("TOLLGATE_LOGIN_CHECK__TOKEN_TTL", "1w")], "login_check.token_ttl"),
         ("", vec![("TOLLGATE_LISTEN", "nowhere")], "listen"),
-        (
-            "[login_check]\npath = \"no-slash\"\n",
-            vec![],
-            "login_check.path",
-        ),
+        ("[login_check]\npath = \"no-slash\"\n", vec![], "login_check.path"),
         ("[jwt]\nsecret = \"short\"\n", vec![], "jwt.secret"),
         ("database_url = \"mysql://x\"\n", vec![], "database_url"),
     ];
@@ -323,10 +206,7 @@ async fn invalid_configuration_stops_start_up_naming_the_key() {
         let out = run_tollgate(&app, &["--config", "bad.toml", "serve"], None, &env);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{file:?} {env:?} should not start");
-        assert!(
-            stderr.contains(key),
-            "{file:?} {env:?}: message does not name {key}: {stderr}"
-        );
+        assert!(stderr.contains(key), "{file:?} {env:?}: message does not name {key}: {stderr}");
     }
     let out = run_tollgate(&app, &["--config", "missing.toml", "migrate"], None, &[]);
     assert!(!out.status.success());
@@ -337,4 +217,50 @@ async fn migrate_reports_success_as_json() {
     let app = TestApp::spawn().await;
     let cli = Cli { app: &app };
     assert_eq!(cli.json(&["migrate"], None), json!({ "migrated": true }));
+}
+
+#[tokio::test]
+async fn apikey_issue_list_and_revoke_work_and_never_show_the_key_again() {
+    let app = TestApp::spawn().await;
+    let cli = Cli { app: &app };
+    cli.json(&["principal", "add", "svc", "--no-password", "--role", "batch"], None);
+    let issued = cli.json(&["apikey", "issue", "svc"], None);
+    let keys: Vec<&str> = issued.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["apiKey", "expiresAt", "id", "principal"]);
+    assert_eq!(issued["principal"], "svc");
+    assert_eq!(issued["expiresAt"], Value::Null);
+    let api_key = issued["apiKey"].as_str().expect("apiKey").to_owned();
+    assert!(tollgate_core::secret::decode_api_key(&api_key).is_some(), "base64 of 16 bytes");
+
+    let body = json!({ "UserLogin": "svc", "ApiKey": api_key }).to_string();
+    let login = app.post_raw("/api/login", Some("application/json"), body.clone()).await;
+    assert_eq!(login.status, 200, "{}", login.text);
+
+    let second = cli.json(&["apikey", "issue", "svc", "--expires", "30d"], None);
+    assert!(second["expiresAt"].is_string());
+    let list = cli.json(&["apikey", "list", "svc"], None);
+    let list = list.as_array().expect("array");
+    assert_eq!(list.len(), 2);
+    let first = list.iter().find(|k| k["id"] == issued["id"]).expect("first key listed");
+    assert_eq!(first["state"], "active");
+    assert!(first["createdAt"].is_string());
+    assert!(first["lastUsedAt"].is_string(), "last use is recorded: {first}");
+    assert!(!list.iter().any(|k| k.to_string().contains(&api_key)), "the key is never shown again");
+
+    // token revoke --key voids the key's tokens but keeps the key usable.
+    let token = login.json()["Token"].as_str().expect("token").to_owned();
+    let id = issued["id"].as_str().expect("id");
+    cli.json(&["token", "revoke", "--key", id], None);
+    assert!(eventually_refused(&app, &token).await);
+    assert_eq!(app.post_raw("/api/login", Some("application/json"), body.clone()).await.status, 200);
+
+    assert_eq!(cli.json(&["apikey", "revoke", id], None)["revoked"], true);
+    let refused = app.post_raw("/api/login", Some("application/json"), body).await;
+    assert_eq!((refused.status, refused.json()["Result"]["ErrorNumber"].clone()), (401, json!(1004)));
+    let list = cli.json(&["apikey", "list", "svc"], None);
+    assert!(
+        list.as_array().expect("array").iter().any(|k| k["id"] == issued["id"] && k["state"] == "revoked")
+    );
+    assert!(!cli.run(&["apikey", "revoke", "not-an-id"], None).status.success());
+    assert!(!cli.run(&["apikey", "issue", "nobody"], None).status.success());
 }

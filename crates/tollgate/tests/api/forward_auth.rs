@@ -17,10 +17,7 @@ async fn app_with_token() -> (TestApp, String) {
         ..Default::default()
     })
     .await;
-    let token = app.login("alice", "pw").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = app.login("alice", "pw").await["token"].as_str().expect("token").to_owned();
     (app, token)
 }
 
@@ -41,16 +38,8 @@ async fn a_valid_token_gets_200_with_the_identity_headers() {
     let (app, token) = app_with_token().await;
     let reply = app.verify(&token).await;
     assert_eq!(reply.status, 200);
-    let alice = app
-        .store
-        .principal_by_name("alice")
-        .await
-        .expect("db")
-        .expect("alice");
-    assert_eq!(
-        reply.header("x-auth-subject"),
-        Some(alice.id.to_string().as_str())
-    );
+    let alice = app.store.principal_by_name("alice").await.expect("db").expect("alice");
+    assert_eq!(reply.header("x-auth-subject"), Some(alice.id.to_string().as_str()));
     assert_eq!(reply.header("x-auth-name"), Some("alice"));
     assert_eq!(reply.header("x-auth-roles"), Some("reader,writer"));
     assert_eq!(reply.header("x-auth-realm"), Some("Partner"));
@@ -72,46 +61,25 @@ async fn a_missing_token_gets_401_with_a_bare_bearer_challenge() {
 async fn unknown_or_malformed_tokens_get_401_invalid_token() {
     let app = TestApp::spawn().await;
     let long = format!("Bearer {}", "a".repeat(10_000));
-    for authorization in [
-        "Bearer nope",
-        "Bearer ",
-        "Bearer a b",
-        "bearer !!!",
-        "Bearer \"x\"",
-        long.as_str(),
-    ] {
+    for authorization in ["Bearer nope", "Bearer ", "Bearer a b", "bearer !!!", "Bearer \"x\"", long.as_str()]
+    {
         let reply = app.get("/auth/verify", Some(authorization)).await;
         assert_eq!(reply.status, 401, "{authorization}");
-        assert_eq!(
-            reply.header("www-authenticate"),
-            Some(r#"Bearer error="invalid_token""#)
-        );
+        assert_eq!(reply.header("www-authenticate"), Some(r#"Bearer error="invalid_token""#));
     }
 }
 
 #[tokio::test]
 async fn the_scheme_is_case_insensitive() {
     let (app, token) = app_with_token().await;
-    assert_eq!(
-        app.get("/auth/verify", Some(&format!("bearer {token}")))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        app.get("/auth/verify", Some(&format!("BEARER {token}")))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.get("/auth/verify", Some(&format!("bearer {token}"))).await.status, 200);
+    assert_eq!(app.get("/auth/verify", Some(&format!("BEARER {token}"))).await.status, 200);
 }
 
 #[tokio::test]
 async fn a_token_in_the_url_query_is_never_accepted() {
     let (app, token) = app_with_token().await;
-    let reply = app
-        .get(&format!("/auth/verify?access_token={token}"), None)
-        .await;
+    let reply = app.get(&format!("/auth/verify?access_token={token}"), None).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
 }
@@ -120,17 +88,9 @@ async fn a_token_in_the_url_query_is_never_accepted() {
 async fn a_missing_role_gets_403_and_held_roles_pass() {
     let (app, token) = app_with_token().await;
     assert_eq!(app.verify_with_query(&token, "?role=reader").await, 200);
-    assert_eq!(
-        app.verify_with_query(&token, "?role=reader&role=writer")
-            .await,
-        200
-    );
+    assert_eq!(app.verify_with_query(&token, "?role=reader&role=writer").await, 200);
     assert_eq!(app.verify_with_query(&token, "?role=admin").await, 403);
-    assert_eq!(
-        app.verify_with_query(&token, "?role=reader&role=admin")
-            .await,
-        403
-    );
+    assert_eq!(app.verify_with_query(&token, "?role=reader&role=admin").await, 403);
     // A broken query string is still only 200/401/403.
     assert_eq!(app.verify_with_query(&token, "?role=%zz&%%%").await, 403);
     assert_eq!(app.verify_with_query("nope", "?role=admin").await, 401);
@@ -143,10 +103,7 @@ async fn a_revoked_token_gets_401_at_once_through_the_cli_path_within_two_second
     // Revoked by another process (same database, not the server's service).
     assert!(
         app.store
-            .revoke_token(
-                &tollgate_core::secret::TokenHash::of(&token),
-                tollgate_core::time_util::now()
-            )
+            .revoke_token(&tollgate_core::secret::TokenHash::of(&token), tollgate_core::time_util::now())
             .await
             .expect("revoke")
     );
@@ -157,34 +114,22 @@ async fn a_revoked_token_gets_401_at_once_through_the_cli_path_within_two_second
 async fn disabling_a_principal_stops_its_tokens_within_two_seconds() {
     let (app, token) = app_with_token().await;
     assert_eq!(app.verify(&token).await.status, 200);
-    tollgate_core::admin::set_enabled(app.store.as_ref(), "alice", false)
-        .await
-        .expect("disable");
+    tollgate_core::admin::set_enabled(app.store.as_ref(), "alice", false).await.expect("disable");
     assert!(refused_within_two_seconds(&app, &token).await);
 }
 
 #[tokio::test]
 async fn revoking_every_token_of_a_principal_stops_old_tokens_but_not_new_logins() {
     let (app, token) = app_with_token().await;
-    tollgate_core::admin::revoke_principal_tokens(app.store.as_ref(), "alice")
-        .await
-        .expect("revoke");
+    tollgate_core::admin::revoke_principal_tokens(app.store.as_ref(), "alice").await.expect("revoke");
     assert!(refused_within_two_seconds(&app, &token).await);
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let fresh = app.login("alice", "pw").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let fresh = app.login("alice", "pw").await["token"].as_str().expect("token").to_owned();
     assert_eq!(app.verify(&fresh).await.status, 200);
 }
 
 impl TestApp {
     async fn verify_with_query(&self, token: &str, query: &str) -> u16 {
-        self.get(
-            &format!("/auth/verify{query}"),
-            Some(&format!("Bearer {token}")),
-        )
-        .await
-        .status
+        self.get(&format!("/auth/verify{query}"), Some(&format!("Bearer {token}"))).await.status
     }
 }

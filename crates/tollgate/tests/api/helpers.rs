@@ -17,6 +17,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub config: Config,
     pub dir: TempDir,
+    /// Every bound listener: the main one first.
+    pub addrs: Vec<std::net::SocketAddr>,
     running: Option<Running>,
 }
 
@@ -34,13 +36,8 @@ pub async fn fresh_database(dir: &TempDir) -> String {
 pub async fn fresh_postgres_schema(base: &str) -> String {
     use sqlx::Connection as _;
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(base)
-        .await
-        .expect("connect to the test PostgreSQL");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut conn)
-        .await
-        .expect("create schema");
+    let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to the test PostgreSQL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create schema");
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}options=-csearch_path%3D{schema}")
 }
@@ -62,10 +59,24 @@ impl TestApp {
         Self::start(config, dir).await
     }
 
+    /// Starts a server seeded with the documents' demo credentials.
+    pub async fn spawn_demo_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            database_url: fresh_database(&dir).await,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        Self::start_seeded(config, dir, true).await
+    }
+
     pub async fn start(config: Config, dir: TempDir) -> Self {
-        let running = tollgate::server::start(&config, false)
-            .await
-            .expect("server starts");
+        Self::start_seeded(config, dir, false).await
+    }
+
+    async fn start_seeded(config: Config, dir: TempDir, demo: bool) -> Self {
+        let running = tollgate::server::start(&config, demo).await.expect("server starts");
         let store = tollgate::server::open_store(&config).await.expect("store");
         Self {
             base: format!("http://{}", running.addr()),
@@ -73,6 +84,7 @@ impl TestApp {
             store,
             config,
             dir,
+            addrs: running.addrs.clone(),
             running: Some(running),
         }
     }
@@ -102,9 +114,7 @@ impl TestApp {
     }
 
     pub async fn add_principal(&self, spec: PrincipalSpec) {
-        admin::add_principal(self.store.as_ref(), spec)
-            .await
-            .expect("add principal");
+        admin::add_principal(self.store.as_ref(), spec).await.expect("add principal");
     }
 
     /// POSTs raw bytes with the given Content-Type (none if `None`).
@@ -121,20 +131,27 @@ impl TestApp {
         Reply::from(request.send().await.expect("request")).await
     }
 
+    /// POSTs with arbitrary headers, to any listener's base URL.
+    pub async fn post_to(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut request = self.client.post(url).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Reply::from(request.send().await.expect("request")).await
+    }
+
     pub async fn post_login_check(&self, body: &Value) -> Reply {
-        self.post_raw(
-            "/v1/login_check",
-            Some("application/json"),
-            body.to_string(),
-        )
-        .await
+        self.post_raw("/v1/login_check", Some("application/json"), body.to_string()).await
     }
 
     /// Logs `name` in and returns the whole success body.
     pub async fn login(&self, name: &str, password: &str) -> Value {
-        let reply = self
-            .post_login_check(&json!({ "username": name, "password": password }))
-            .await;
+        let reply = self.post_login_check(&json!({ "username": name, "password": password })).await;
         assert_eq!(reply.status, 200, "login failed: {}", reply.text);
         reply.json()
     }
@@ -149,8 +166,7 @@ impl TestApp {
     }
 
     pub async fn verify(&self, token: &str) -> Reply {
-        self.get("/auth/verify", Some(&format!("Bearer {token}")))
-            .await
+        self.get("/auth/verify", Some(&format!("Bearer {token}"))).await
     }
 
     pub async fn get(&self, path: &str, authorization: Option<&str>) -> Reply {
@@ -174,11 +190,7 @@ impl Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
-        Self {
-            status,
-            headers,
-            text,
-        }
+        Self { status, headers, text }
     }
 
     pub fn json(&self) -> Value {

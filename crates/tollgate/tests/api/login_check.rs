@@ -27,29 +27,18 @@ async fn the_documents_example_request_returns_200_with_date_token_and_refresh_t
     let app = TestApp::spawn().await;
     app.add_user("user", "1234").await;
     let before = OffsetDateTime::now_utc().replace_nanosecond(0).expect("ns");
-    let reply = app
-        .post_login_check(&json!({ "username": "user", "password": "1234" }))
-        .await;
+    let reply = app.post_login_check(&json!({ "username": "user", "password": "1234" })).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let body = reply.json();
     let keys: Vec<_> = body.as_object().expect("object").keys().cloned().collect();
     assert_eq!(keys, ["date", "refresh_token", "token"]);
-    assert!(
-        reply.text.starts_with(r#"{"date":""#),
-        "field order: {}",
-        reply.text
-    );
+    assert!(reply.text.starts_with(r#"{"date":""#), "field order: {}", reply.text);
     let token = body["token"].as_str().expect("token");
     assert_eq!(token.len(), 32);
-    assert!(
-        token
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    );
-    let date =
-        OffsetDateTime::parse(body["date"].as_str().expect("date"), &Rfc3339).expect("RFC 3339");
+    assert!(token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    let date = OffsetDateTime::parse(body["date"].as_str().expect("date"), &Rfc3339).expect("RFC 3339");
     assert_eq!(date.offset(), time::UtcOffset::UTC);
     assert!(date >= before && date <= OffsetDateTime::now_utc());
     assert!(!body["refresh_token"].as_str().expect("refresh").is_empty());
@@ -58,24 +47,16 @@ async fn the_documents_example_request_returns_200_with_date_token_and_refresh_t
 #[tokio::test]
 async fn a_missing_content_type_returns_400_111() {
     let app = TestApp::spawn().await;
-    app.post_raw(PATH, None, r#"{"username":"u","password":"p"}"#)
-        .await
-        .assert(400, &e111());
+    app.post_raw(PATH, None, r#"{"username":"u","password":"p"}"#).await.assert(400, &e111());
 }
 
 #[tokio::test]
 async fn a_wrong_content_type_returns_400_111_even_with_a_broken_body() {
     let app = TestApp::spawn().await;
-    for content_type in [
-        "text/plain",
-        "application/xml",
-        "application/x-www-form-urlencoded",
-        "application/jsonx",
-        "json",
-    ] {
-        app.post_raw(PATH, Some(content_type), "{not json")
-            .await
-            .assert(400, &e111());
+    for content_type in
+        ["text/plain", "application/xml", "application/x-www-form-urlencoded", "application/jsonx", "json"]
+    {
+        app.post_raw(PATH, Some(content_type), "{not json").await.assert(400, &e111());
     }
 }
 
@@ -83,18 +64,10 @@ async fn a_wrong_content_type_returns_400_111_even_with_a_broken_body() {
 async fn a_charset_parameter_and_any_letter_case_of_the_media_type_are_accepted() {
     let app = TestApp::spawn().await;
     app.add_user("user", "1234").await;
-    for content_type in [
-        "application/json; charset=utf-8",
-        "Application/JSON",
-        "application/json;charset=UTF-8",
-    ] {
-        let reply = app
-            .post_raw(
-                PATH,
-                Some(content_type),
-                r#"{"username":"user","password":"1234"}"#,
-            )
-            .await;
+    for content_type in
+        ["application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"]
+    {
+        let reply = app.post_raw(PATH, Some(content_type), r#"{"username":"user","password":"1234"}"#).await;
         assert_eq!(reply.status, 200, "{content_type}: {}", reply.text);
     }
 }
@@ -102,34 +75,18 @@ async fn a_charset_parameter_and_any_letter_case_of_the_media_type_are_accepted(
 #[tokio::test]
 async fn malformed_or_truncated_json_returns_400_110() {
     let app = TestApp::spawn().await;
-    for body in [
-        r#"{"username":"user","password":"1234""#,
-        "{",
-        "",
-        "nul",
-        r#"{"username":"user",}"#,
-        "\u{0}",
-    ] {
-        app.post_raw(PATH, Some("application/json"), body)
-            .await
-            .assert(400, &e110());
+    for body in
+        [r#"{"username":"user","password":"1234""#, "{", "", "nul", r#"{"username":"user",}"#, "\u{0}"]
+    {
+        app.post_raw(PATH, Some("application/json"), body).await.assert(400, &e110());
     }
 }
 
 #[tokio::test]
 async fn json_that_is_not_an_object_returns_400_110() {
     let app = TestApp::spawn().await;
-    for body in [
-        "[]",
-        r#"[{"username":"user","password":"1234"}]"#,
-        "42",
-        r#""user""#,
-        "null",
-        "true",
-    ] {
-        app.post_raw(PATH, Some("application/json"), body)
-            .await
-            .assert(400, &e110());
+    for body in ["[]", r#"[{"username":"user","password":"1234"}]"#, "42", r#""user""#, "null", "true"] {
+        app.post_raw(PATH, Some("application/json"), body).await.assert(400, &e110());
     }
 }
 
@@ -137,21 +94,14 @@ async fn json_that_is_not_an_object_returns_400_110() {
 async fn deeply_nested_json_returns_400_110() {
     let app = TestApp::spawn().await;
     let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    app.post_raw(PATH, Some("application/json"), body)
-        .await
-        .assert(400, &e110());
+    app.post_raw(PATH, Some("application/json"), body).await.assert(400, &e110());
 }
 
 #[tokio::test]
 async fn a_huge_body_returns_400_110_without_being_read_whole() {
     let app = TestApp::spawn().await;
-    let body = format!(
-        r#"{{"username":"user","password":"{}"}}"#,
-        "x".repeat(2 * 1024 * 1024)
-    );
-    app.post_raw(PATH, Some("application/json"), body)
-        .await
-        .assert(400, &e110());
+    let body = format!(r#"{{"username":"user","password":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
+    app.post_raw(PATH, Some("application/json"), body).await.assert(400, &e110());
 }
 
 #[tokio::test]
@@ -180,19 +130,11 @@ async fn unknown_user_wrong_password_and_disabled_user_all_return_401_1006() {
     let app = TestApp::spawn().await;
     app.add_user("user", "1234").await;
     app.add_user("gone", "1234").await;
-    tollgate_core::admin::set_enabled(app.store.as_ref(), "gone", false)
-        .await
-        .expect("disable");
-    for (name, password) in [
-        ("nobody", "1234"),
-        ("user", "12345"),
-        ("user", "1234 "),
-        ("USER", "1234"),
-        ("gone", "1234"),
-    ] {
-        app.post_login_check(&json!({ "username": name, "password": password }))
-            .await
-            .assert(401, &e1006());
+    tollgate_core::admin::set_enabled(app.store.as_ref(), "gone", false).await.expect("disable");
+    for (name, password) in
+        [("nobody", "1234"), ("user", "12345"), ("user", "1234 "), ("USER", "1234"), ("gone", "1234")]
+    {
+        app.post_login_check(&json!({ "username": name, "password": password })).await.assert(401, &e1006());
     }
 }
 
@@ -201,18 +143,15 @@ async fn very_long_fields_return_401_1006_not_a_server_error() {
     let app = TestApp::spawn().await;
     // 2 x 20 KB: long, yet inside the 64 KiB body limit.
     let long = "é".repeat(10_000);
-    app.post_login_check(&json!({ "username": long, "password": long }))
-        .await
-        .assert(401, &e1006());
+    app.post_login_check(&json!({ "username": long, "password": long })).await.assert(401, &e1006());
 }
 
 #[tokio::test]
 async fn extra_properties_are_ignored() {
     let app = TestApp::spawn().await;
     app.add_user("user", "1234").await;
-    let reply = app
-        .post_login_check(&json!({ "username": "user", "password": "1234", "remember": true }))
-        .await;
+    let reply =
+        app.post_login_check(&json!({ "username": "user", "password": "1234", "remember": true })).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
@@ -224,37 +163,24 @@ async fn an_earlier_token_stays_valid_after_a_second_login() {
     let second = app.login("user", "1234").await;
     assert_ne!(first["token"], second["token"]);
     for body in [&first, &second] {
-        assert_eq!(
-            app.verify(body["token"].as_str().expect("token"))
-                .await
-                .status,
-            200
-        );
+        assert_eq!(app.verify(body["token"].as_str().expect("token")).await.status, 200);
     }
 }
 
 #[tokio::test]
 async fn a_token_expires_after_the_configured_lifetime() {
-    let app =
-        TestApp::spawn_with(|c| c.login_check.token_ttl.0 = std::time::Duration::from_secs(1))
-            .await;
+    let app = TestApp::spawn_with(|c| c.login_check.token_ttl.0 = std::time::Duration::from_secs(1)).await;
     app.add_user("user", "1234").await;
-    let token = app.login("user", "1234").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = app.login("user", "1234").await["token"].as_str().expect("token").to_owned();
     let reply = app.verify(&token).await;
     assert_eq!(reply.status, 200);
-    let expires = OffsetDateTime::parse(reply.header("x-auth-expires").expect("expires"), &Rfc3339)
-        .expect("date");
+    let expires =
+        OffsetDateTime::parse(reply.header("x-auth-expires").expect("expires"), &Rfc3339).expect("date");
     assert!(expires - OffsetDateTime::now_utc() <= time::Duration::seconds(1));
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let reply = app.verify(&token).await;
     assert_eq!(reply.status, 401);
-    assert_eq!(
-        reply.header("www-authenticate"),
-        Some(r#"Bearer error="invalid_token""#)
-    );
+    assert_eq!(reply.header("www-authenticate"), Some(r#"Bearer error="invalid_token""#));
 }
 
 #[tokio::test]
@@ -262,12 +188,7 @@ async fn the_contract_can_be_mounted_at_another_path_or_disabled() {
     let app = TestApp::spawn_with(|c| c.login_check.path = "/auth/legacy/login".into()).await;
     app.add_user("user", "1234").await;
     let body = r#"{"username":"user","password":"1234"}"#;
-    assert_eq!(
-        app.post_raw("/auth/legacy/login", Some("application/json"), body)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.post_raw("/auth/legacy/login", Some("application/json"), body).await.status, 200);
     app.post_raw(PATH, Some("application/json"), body)
         .await
         .assert(404, &error_list(404, "Invalid request URL."));
@@ -295,28 +216,10 @@ async fn a_password_login_under_excess_load_is_shed_with_503_and_retry_after() {
                 .map(|r| (r.status().as_u16(), r.headers().get("retry-after").cloned()))
         });
     }
-    let results: Vec<_> = calls
-        .join_all()
-        .await
-        .into_iter()
-        .map(|r| r.expect("request"))
-        .collect();
+    let results: Vec<_> = calls.join_all().await.into_iter().map(|r| r.expect("request")).collect();
     assert!(results.iter().any(|(status, _)| *status == 200));
-    let shed: Vec<_> = results
-        .iter()
-        .filter(|(status, _)| *status == 503)
-        .collect();
-    assert!(
-        !shed.is_empty(),
-        "64 simultaneous argon2 logins should overflow the queue"
-    );
-    assert!(
-        shed.iter()
-            .all(|(_, retry)| retry.as_ref().is_some_and(|v| v == "1"))
-    );
-    assert!(
-        results
-            .iter()
-            .all(|(status, _)| *status == 200 || *status == 503)
-    );
+    let shed: Vec<_> = results.iter().filter(|(status, _)| *status == 503).collect();
+    assert!(!shed.is_empty(), "64 simultaneous argon2 logins should overflow the queue");
+    assert!(shed.iter().all(|(_, retry)| retry.as_ref().is_some_and(|v| v == "1")));
+    assert!(results.iter().all(|(status, _)| *status == 200 || *status == 503));
 }

@@ -42,28 +42,15 @@ async fn reusing_a_spent_refresh_token_is_refused_and_revokes_the_whole_family()
     let second = app.refresh(&s(&login, "refresh_token")).await.json();
     let third = app.refresh(&s(&second, "refresh_token")).await.json();
 
-    app.refresh(&s(&login, "refresh_token"))
-        .await
-        .assert(401, &e1006());
+    app.refresh(&s(&login, "refresh_token")).await.assert(401, &e1006());
 
     for token in [s(&login, "token"), s(&second, "token"), s(&third, "token")] {
-        assert_eq!(
-            app.verify(&token).await.status,
-            401,
-            "descendant token still valid"
-        );
+        assert_eq!(app.verify(&token).await.status, 401, "descendant token still valid");
     }
-    app.refresh(&s(&third, "refresh_token"))
-        .await
-        .assert(401, &e1006());
+    app.refresh(&s(&third, "refresh_token")).await.assert(401, &e1006());
     // Another login of the same user is another family and keeps working.
     assert_eq!(app.verify(&s(&other_session, "token")).await.status, 200);
-    assert_eq!(
-        app.refresh(&s(&other_session, "refresh_token"))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.refresh(&s(&other_session, "refresh_token")).await.status, 200);
 }
 
 #[tokio::test]
@@ -73,16 +60,12 @@ async fn two_concurrent_refreshes_with_one_token_do_not_both_succeed() {
     let refresh = s(&app.login("user", "1234").await, "refresh_token");
     let (a, b) = tokio::join!(app.refresh(&refresh), app.refresh(&refresh));
     let statuses = [a.status, b.status];
-    assert!(
-        statuses.contains(&401),
-        "one of two concurrent uses must be refused: {statuses:?}"
-    );
+    assert!(statuses.contains(&401), "one of two concurrent uses must be refused: {statuses:?}");
 }
 
 #[tokio::test]
 async fn within_the_grace_period_a_retry_gets_the_same_new_pair() {
-    let app =
-        TestApp::spawn_with(|c| c.login_check.refresh_grace.0 = Duration::from_secs(30)).await;
+    let app = TestApp::spawn_with(|c| c.login_check.refresh_grace.0 = Duration::from_secs(30)).await;
     app.add_user("user", "1234").await;
     let login = app.login("user", "1234").await;
     let first = app.refresh(&s(&login, "refresh_token")).await;
@@ -100,9 +83,7 @@ async fn after_the_grace_period_reuse_revokes_the_family() {
     let login = app.login("user", "1234").await;
     let next = app.refresh(&s(&login, "refresh_token")).await.json();
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    app.refresh(&s(&login, "refresh_token"))
-        .await
-        .assert(401, &e1006());
+    app.refresh(&s(&login, "refresh_token")).await.assert(401, &e1006());
     assert_eq!(app.verify(&s(&next, "token")).await.status, 401);
 }
 
@@ -110,31 +91,21 @@ async fn after_the_grace_period_reuse_revokes_the_family() {
 async fn unknown_expired_and_malformed_refresh_requests_get_the_contracts_errors() {
     let app = TestApp::spawn_with(|c| c.login_check.refresh_ttl.0 = Duration::from_secs(1)).await;
     app.add_user("user", "1234").await;
-    app.refresh("no-such-refresh-token")
-        .await
-        .assert(401, &e1006());
-    app.refresh("")
-        .await
-        .assert(400, &error_list(1005, "Invalid authorization data."));
+    app.refresh("no-such-refresh-token").await.assert(401, &e1006());
+    app.refresh("").await.assert(400, &error_list(1005, "Invalid authorization data."));
     app.post_raw("/v1/token/refresh", Some("text/plain"), "{}")
         .await
         .assert(400, &error_list(111, "Invalid data format (Content-type)."));
     app.post_raw("/v1/token/refresh", Some("application/json"), "[")
         .await
         .assert(400, &error_list(110, "JSON is not valid."));
-    app.post_raw(
-        "/v1/token/refresh",
-        Some("application/json"),
-        json!({"refresh_token": 5}).to_string(),
-    )
-    .await
-    .assert(400, &error_list(1005, "Invalid authorization data."));
+    app.post_raw("/v1/token/refresh", Some("application/json"), json!({"refresh_token": 5}).to_string())
+        .await
+        .assert(400, &error_list(1005, "Invalid authorization data."));
 
     let login = app.login("user", "1234").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    app.refresh(&s(&login, "refresh_token"))
-        .await
-        .assert(401, &e1006());
+    app.refresh(&s(&login, "refresh_token")).await.assert(401, &e1006());
 }
 
 #[tokio::test]
@@ -142,10 +113,6 @@ async fn a_disabled_principal_cannot_refresh() {
     let app = TestApp::spawn().await;
     app.add_user("user", "1234").await;
     let login = app.login("user", "1234").await;
-    tollgate_core::admin::set_enabled(app.store.as_ref(), "user", false)
-        .await
-        .expect("disable");
-    app.refresh(&s(&login, "refresh_token"))
-        .await
-        .assert(401, &e1006());
+    tollgate_core::admin::set_enabled(app.store.as_ref(), "user", false).await.expect("disable");
+    app.refresh(&s(&login, "refresh_token")).await.assert(401, &e1006());
 }

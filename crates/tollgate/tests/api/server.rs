@@ -12,17 +12,11 @@ use crate::helpers::{TestApp, error_list};
 #[tokio::test]
 async fn healthz_readyz_and_metrics_answer() {
     let app = TestApp::spawn().await;
-    app.get("/healthz", None)
-        .await
-        .assert(200, r#"{"status":"ok"}"#);
-    app.get("/readyz", None)
-        .await
-        .assert(200, r#"{"status":"ready"}"#);
+    app.get("/healthz", None).await.assert(200, r#"{"status":"ok"}"#);
+    app.get("/readyz", None).await.assert(200, r#"{"status":"ready"}"#);
     app.add_user("user", "1234").await;
     app.login("user", "1234").await;
-    let _ = app
-        .post_login_check(&json!({ "username": "user", "password": "nope" }))
-        .await;
+    let _ = app.post_login_check(&json!({ "username": "user", "password": "nope" })).await;
     let metrics = app.get("/metrics", None).await;
     assert_eq!(metrics.status, 200);
     for needle in [
@@ -31,10 +25,7 @@ async fn healthz_readyz_and_metrics_answer() {
         r#"tollgate_tokens_issued_total{contract="login_check"}"#,
         "tollgate_login_duration_seconds_bucket",
     ] {
-        assert!(
-            metrics.text.contains(needle),
-            "{needle} missing from /metrics"
-        );
+        assert!(metrics.text.contains(needle), "{needle} missing from /metrics");
     }
     assert!(!metrics.text.contains("1234"), "no secret in metrics");
 }
@@ -42,9 +33,7 @@ async fn healthz_readyz_and_metrics_answer() {
 #[tokio::test]
 async fn unknown_urls_get_404_and_wrong_methods_405_as_json_error_lists() {
     let app = TestApp::spawn().await;
-    app.get("/nope", None)
-        .await
-        .assert(404, &error_list(404, "Invalid request URL."));
+    app.get("/nope", None).await.assert(404, &error_list(404, "Invalid request URL."));
     app.post_raw("/v1/login_check/extra", Some("application/json"), "{}")
         .await
         .assert(404, &error_list(404, "Invalid request URL."));
@@ -63,61 +52,32 @@ async fn a_locked_database_gives_a_json_500_quickly_and_the_service_recovers() {
     // Another process holds SQLite's write lock: token writes cannot commit.
     let mut locker = sqlite_locker(&app.config.database_url).await;
     let started = Instant::now();
-    let reply = app
-        .post_login_check(&json!({ "username": "user", "password": "1234" }))
-        .await;
-    reply.assert(
-        500,
-        &error_list(
-            500,
-            "Internal Server Error. Please try again later or contact support.",
-        ),
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        started.elapsed()
-    );
+    let reply = app.post_login_check(&json!({ "username": "user", "password": "1234" })).await;
+    reply.assert(500, &error_list(500, "Internal Server Error. Please try again later or contact support."));
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     locker.release().await;
-    assert_eq!(
-        app.post_login_check(&json!({ "username": "user", "password": "1234" }))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.post_login_check(&json!({ "username": "user", "password": "1234" })).await.status, 200);
 }
 
 struct Locker(sqlx::SqliteConnection);
 
 impl Locker {
     async fn release(&mut self) {
-        sqlx::query("ROLLBACK")
-            .execute(&mut self.0)
-            .await
-            .expect("rollback");
+        sqlx::query("ROLLBACK").execute(&mut self.0).await.expect("rollback");
     }
 }
 
 async fn sqlite_locker(url: &str) -> Locker {
     use sqlx::Connection as _;
     let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut conn)
-        .await
-        .expect("lock");
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await.expect("lock");
     Locker(conn)
 }
 
 /// Starts the real binary and waits for its "listening" line.
 async fn spawn_binary(app: &TestApp, port: u16) -> tokio::process::Child {
     let mut child = tokio::process::Command::new(app.bin_path())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database",
-            &app.config.database_url,
-        ])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", &app.config.database_url])
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -138,11 +98,7 @@ async fn spawn_binary(app: &TestApp, port: u16) -> tokio::process::Child {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 #[tokio::test]
@@ -170,12 +126,7 @@ async fn tokens_survive_kill_minus_9_and_a_restart() {
 
     let _child = spawn_binary(&app, port).await;
     let token = login["token"].as_str().expect("token");
-    let verify = client
-        .get(format!("{base}/auth/verify"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("verify");
+    let verify = client.get(format!("{base}/auth/verify")).bearer_auth(token).send().await.expect("verify");
     assert_eq!(verify.status(), 200);
     let refresh = client
         .post(format!("{base}/v1/token/refresh"))
@@ -205,17 +156,10 @@ async fn sigterm_lets_an_in_flight_login_finish_before_exiting() {
     // argon2 takes tens of milliseconds: the login is in flight now.
     tokio::time::sleep(Duration::from_millis(5)).await;
     let pid = child.id().expect("pid");
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let response = login
-        .await
-        .expect("join")
-        .expect("the in-flight request got an answer");
+    let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let response = login.await.expect("join").expect("the in-flight request got an answer");
     assert_eq!(response.status(), 200);
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("exits")
-        .expect("status");
+    let status =
+        tokio::time::timeout(Duration::from_secs(10), child.wait()).await.expect("exits").expect("status");
     assert!(status.success(), "exit status {status:?}");
 }

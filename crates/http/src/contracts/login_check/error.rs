@@ -4,7 +4,7 @@
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use tollgate_core::LoginError;
 
 use crate::metrics::Outcome;
@@ -28,9 +28,7 @@ pub enum LoginCheckError {
 impl LoginCheckError {
     pub(crate) fn outcome(&self) -> Outcome {
         match self {
-            Self::ContentType | Self::InvalidJson | Self::MissingCredentials => {
-                Outcome::InvalidRequest
-            }
+            Self::ContentType | Self::InvalidJson | Self::MissingCredentials => Outcome::InvalidRequest,
             Self::BadCredentials => Outcome::BadCredentials,
             Self::Overloaded => Outcome::Overloaded,
             Self::Internal => Outcome::Error,
@@ -53,25 +51,31 @@ impl From<LoginError> for LoginCheckError {
     }
 }
 
+#[derive(Serialize)]
+struct ErrorList<'a> {
+    errors: [ErrorEntry<'a>; 1],
+}
+
+/// Field order as in the document: `error`, then `message`.
+#[derive(Serialize)]
+struct ErrorEntry<'a> {
+    error: u16,
+    message: &'a str,
+}
+
 /// A response with this contract's error list holding one error.
 pub fn error_list(status: StatusCode, code: u16, message: &str) -> Response {
-    let body = json!({ "errors": [ { "error": code, "message": message } ] });
-    (
-        status,
-        [(CONTENT_TYPE, crate::http_util::JSON)],
-        body.to_string(),
-    )
+    let body = ErrorList { errors: [ErrorEntry { error: code, message }] };
+    (status, [(CONTENT_TYPE, crate::http_util::JSON)], serde_json::to_string(&body).unwrap_or_default())
         .into_response()
 }
 
 impl IntoResponse for LoginCheckError {
     fn into_response(self) -> Response {
         match self {
-            Self::ContentType => error_list(
-                StatusCode::BAD_REQUEST,
-                111,
-                "Invalid data format (Content-type).",
-            ),
+            Self::ContentType => {
+                error_list(StatusCode::BAD_REQUEST, 111, "Invalid data format (Content-type).")
+            }
             Self::InvalidJson => error_list(StatusCode::BAD_REQUEST, 110, "JSON is not valid."),
             Self::MissingCredentials => {
                 error_list(StatusCode::BAD_REQUEST, 1005, "Invalid authorization data.")
@@ -83,9 +87,7 @@ impl IntoResponse for LoginCheckError {
                     503,
                     "Service overloaded. Please try again later.",
                 );
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+                response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
                 response
             }
             Self::Internal => internal_error(),

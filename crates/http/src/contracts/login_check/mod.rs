@@ -27,19 +27,14 @@ const CONTRACT: &str = "login_check";
 
 /// The contract's routes, with the login at `path`.
 pub fn routes(path: &str) -> Router<AppState> {
-    Router::new()
-        .route(path, post(login_check))
-        .route(REFRESH_PATH, post(refresh_token))
+    Router::new().route(path, post(login_check)).route(REFRESH_PATH, post(refresh_token))
 }
 
 async fn login_check(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let result = async {
         let request = LoginCheckRequest::parse(&headers, body).await?;
-        let tokens = state
-            .service
-            .login_with_password(&request.username, &request.password)
-            .await?;
+        let tokens = state.service.login_with_password(&request.username, &request.password).await?;
         Ok::<_, LoginCheckError>(SessionResponse::from(tokens))
     }
     .await;
@@ -50,10 +45,7 @@ async fn refresh_token(State(state): State<AppState>, headers: HeaderMap, body: 
     let started = Instant::now();
     let result = async {
         let request = RefreshRequest::parse(&headers, body).await?;
-        let tokens = state
-            .service
-            .refresh_session(&request.refresh_token)
-            .await?;
+        let tokens = state.service.refresh_session(&request.refresh_token).await?;
         Ok::<_, LoginCheckError>(SessionResponse::from(tokens))
     }
     .await;

@@ -21,10 +21,7 @@ pub(super) struct RefreshRequest {
 }
 
 /// Checks the media type (111) and reads a JSON object (110).
-async fn json_object(
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Map<String, Value>, LoginCheckError> {
+async fn json_object(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, LoginCheckError> {
     if media_type(headers).as_deref() != Some("application/json") {
         return Err(LoginCheckError::ContentType);
     }
@@ -36,10 +33,7 @@ async fn json_object(
 }
 
 /// A required, non-empty string field (1005 otherwise).
-fn required_string(
-    object: &mut Map<String, Value>,
-    field: &str,
-) -> Result<String, LoginCheckError> {
+fn required_string(object: &mut Map<String, Value>, field: &str) -> Result<String, LoginCheckError> {
     match object.remove(field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
         _ => Err(LoginCheckError::MissingCredentials),
@@ -58,9 +52,7 @@ impl LoginCheckRequest {
 impl RefreshRequest {
     pub(super) async fn parse(headers: &HeaderMap, body: Body) -> Result<Self, LoginCheckError> {
         let mut object = json_object(headers, body).await?;
-        Ok(Self {
-            refresh_token: required_string(&mut object, "refresh_token")?,
-        })
+        Ok(Self { refresh_token: required_string(&mut object, "refresh_token")? })
     }
 }
 
@@ -75,10 +67,7 @@ pub(super) struct SessionResponse {
 impl From<SessionTokens> for SessionResponse {
     fn from(tokens: SessionTokens) -> Self {
         // RFC 3339 in UTC, whole seconds: "2026-11-24T14:16:52Z".
-        let date = tokens
-            .issued_at
-            .replace_nanosecond(0)
-            .unwrap_or(tokens.issued_at);
+        let date = tokens.issued_at.replace_nanosecond(0).unwrap_or(tokens.issued_at);
         Self {
             date: date.format(&Rfc3339).unwrap_or_default(),
             token: tokens.token,

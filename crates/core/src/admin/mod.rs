@@ -1,6 +1,8 @@
 //! Operator actions on principals and their passwords, shared by the command
 //! line and demo seeding. Validation of operator input lives here, once.
 
+mod api_keys;
+
 use std::collections::BTreeMap;
 
 use thiserror::Error;
@@ -10,11 +12,13 @@ use crate::model::{NewPrincipal, Principal};
 use crate::store::Store;
 use crate::time_util::now;
 
+pub use api_keys::{
+    IssuedApiKey, import_api_key, issue_api_key, list_api_keys, revoke_api_key, revoke_key_tokens,
+};
+
 /// Claim names Tollgate sets itself; an attribute may not shadow them.
-pub const RESERVED_CLAIMS: &[&str] = &[
-    "uid", "ar", "ak", "realm", "iat", "exp", "nbf", "jti", "iss", "aud", "sub", "kid", "typ",
-    "alg",
-];
+pub const RESERVED_CLAIMS: &[&str] =
+    &["uid", "ar", "ak", "realm", "iat", "exp", "nbf", "jti", "iss", "aud", "sub", "kid", "typ", "alg"];
 
 #[derive(Debug, Error)]
 pub enum AdminError {
@@ -24,6 +28,8 @@ pub enum AdminError {
     NoSuchPrincipal(String),
     #[error("a principal named {0:?} already exists")]
     NameTaken(String),
+    #[error("no key with id {0}")]
+    NoSuchKey(String),
     #[error("could not hash the password: {0}")]
     Hashing(String),
     #[error(transparent)]
@@ -48,9 +54,7 @@ pub struct PrincipalSpec {
 
 fn check_name(name: &str) -> Result<(), AdminError> {
     if name.is_empty() || name.len() > 256 {
-        return Err(AdminError::Invalid(
-            "a principal name must be 1 to 256 bytes long".into(),
-        ));
+        return Err(AdminError::Invalid("a principal name must be 1 to 256 bytes long".into()));
     }
     if name.chars().any(char::is_control) || name.trim() != name {
         return Err(AdminError::Invalid(
@@ -110,18 +114,12 @@ async fn new_principal(spec: PrincipalSpec) -> Result<NewPrincipal, AdminError> 
     })
 }
 
-pub async fn add_principal(
-    store: &dyn Store,
-    spec: PrincipalSpec,
-) -> Result<Principal, AdminError> {
+pub async fn add_principal(store: &dyn Store, spec: PrincipalSpec) -> Result<Principal, AdminError> {
     let name = spec.name.clone();
-    store
-        .create_principal(new_principal(spec).await?)
-        .await
-        .map_err(|err| match err {
-            StoreError::Conflict(_) => AdminError::NameTaken(name),
-            other => other.into(),
-        })
+    store.create_principal(new_principal(spec).await?).await.map_err(|err| match err {
+        StoreError::Conflict(_) => AdminError::NameTaken(name),
+        other => other.into(),
+    })
 }
 
 /// Adds the principal unless one of that name exists (demo seeding; safe when
@@ -130,44 +128,26 @@ pub async fn ensure_principal(store: &dyn Store, spec: PrincipalSpec) -> Result<
     if store.principal_by_name(&spec.name).await?.is_some() {
         return Ok(false);
     }
-    Ok(store
-        .create_principal_if_absent(new_principal(spec).await?)
-        .await?)
+    Ok(store.create_principal_if_absent(new_principal(spec).await?).await?)
 }
 
 pub async fn find_principal(store: &dyn Store, name: &str) -> Result<Principal, AdminError> {
-    store
-        .principal_by_name(name)
-        .await?
-        .ok_or_else(|| AdminError::NoSuchPrincipal(name.to_owned()))
+    store.principal_by_name(name).await?.ok_or_else(|| AdminError::NoSuchPrincipal(name.to_owned()))
 }
 
-pub async fn set_password(
-    store: &dyn Store,
-    name: &str,
-    password: String,
-) -> Result<(), AdminError> {
+pub async fn set_password(store: &dyn Store, name: &str, password: String) -> Result<(), AdminError> {
     if password.is_empty() {
         return Err(AdminError::Invalid("the password is empty".into()));
     }
     let principal = find_principal(store, name).await?;
-    store
-        .set_password(principal.id, hash(Some(password)).await?)
-        .await?;
+    store.set_password(principal.id, hash(Some(password)).await?).await?;
     Ok(())
 }
 
-pub async fn set_enabled(
-    store: &dyn Store,
-    name: &str,
-    enabled: bool,
-) -> Result<Principal, AdminError> {
+pub async fn set_enabled(store: &dyn Store, name: &str, enabled: bool) -> Result<Principal, AdminError> {
     let principal = find_principal(store, name).await?;
     store.set_enabled(principal.id, enabled).await?;
-    Ok(Principal {
-        enabled,
-        ..principal
-    })
+    Ok(Principal { enabled, ..principal })
 }
 
 pub async fn remove_principal(store: &dyn Store, name: &str) -> Result<Principal, AdminError> {
@@ -176,10 +156,7 @@ pub async fn remove_principal(store: &dyn Store, name: &str) -> Result<Principal
     Ok(principal)
 }
 
-pub async fn revoke_principal_tokens(
-    store: &dyn Store,
-    name: &str,
-) -> Result<Principal, AdminError> {
+pub async fn revoke_principal_tokens(store: &dyn Store, name: &str) -> Result<Principal, AdminError> {
     let principal = find_principal(store, name).await?;
     store.revoke_principal_tokens(principal.id, now()).await?;
     Ok(principal)
@@ -191,47 +168,14 @@ mod tests {
 
     #[test]
     fn names_roles_and_attributes_are_validated() {
-        let ok = PrincipalSpec {
-            name: "alice".into(),
-            ..Default::default()
-        };
+        let ok = PrincipalSpec { name: "alice".into(), ..Default::default() };
         assert!(check_spec(&ok).is_ok());
-        assert!(
-            check_spec(&PrincipalSpec {
-                name: "".into(),
-                ..Default::default()
-            })
-            .is_err()
-        );
-        assert!(
-            check_spec(&PrincipalSpec {
-                name: " a".into(),
-                ..Default::default()
-            })
-            .is_err()
-        );
-        assert!(
-            check_spec(&PrincipalSpec {
-                roles: vec!["a,b".into()],
-                ..ok.clone()
-            })
-            .is_err()
-        );
+        assert!(check_spec(&PrincipalSpec { name: "".into(), ..Default::default() }).is_err());
+        assert!(check_spec(&PrincipalSpec { name: " a".into(), ..Default::default() }).is_err());
+        assert!(check_spec(&PrincipalSpec { roles: vec!["a,b".into()], ..ok.clone() }).is_err());
         let reserved = BTreeMap::from([("exp".to_owned(), "1".to_owned())]);
-        assert!(
-            check_spec(&PrincipalSpec {
-                attributes: reserved,
-                ..ok.clone()
-            })
-            .is_err()
-        );
+        assert!(check_spec(&PrincipalSpec { attributes: reserved, ..ok.clone() }).is_err());
         let free = BTreeMap::from([("domain".to_owned(), "/partners".to_owned())]);
-        assert!(
-            check_spec(&PrincipalSpec {
-                attributes: free,
-                ..ok
-            })
-            .is_ok()
-        );
+        assert!(check_spec(&PrincipalSpec { attributes: free, ..ok }).is_ok());
     }
 }

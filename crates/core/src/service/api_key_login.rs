@@ -1,0 +1,54 @@
+//! Contract B's login: a login name and an API key in, a short-lived opaque
+//! token (a random UUID) out.
+
+use uuid::Uuid;
+
+use super::LoginService;
+use crate::error::LoginError;
+use crate::model::{TokenKind, TokenRecord};
+use crate::secret::{TokenHash, decode_api_key};
+use crate::time_util::{add, now};
+
+/// A token issued for an API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub token: String,
+    pub issued_at: time::OffsetDateTime,
+    pub expires_at: time::OffsetDateTime,
+    /// The lifetime, as the contract states it (`ExpireInSec`).
+    pub lifetime: std::time::Duration,
+}
+
+impl LoginService {
+    /// `MalformedKey` for a key that is not base64 of 16 bytes,
+    /// `BadCredentials` for an unknown login or a key of someone else,
+    /// `KeyNotUsable` for the holder's revoked or expired key.
+    pub async fn login_with_api_key(&self, login: &str, api_key: &str) -> Result<IssuedToken, LoginError> {
+        let raw = decode_api_key(api_key).ok_or(LoginError::MalformedKey)?;
+        let key_hash = self.keys.credential_hash(&raw);
+        let key = self.store.find_api_key(&key_hash).await?.ok_or(LoginError::BadCredentials)?;
+        if key.principal.name != login || !key.principal.enabled {
+            return Err(LoginError::BadCredentials);
+        }
+        let issued_at = now();
+        if key.revoked || key.expires_at.is_some_and(|at| at <= issued_at) {
+            return Err(LoginError::KeyNotUsable);
+        }
+        // The document fixes the token's format: a random (version 4) UUID.
+        let token = Uuid::new_v4().to_string();
+        let lifetime = self.policy.apikey_ttl;
+        let expires_at = add(issued_at, lifetime);
+        self.store
+            .insert_token(TokenRecord {
+                hash: TokenHash::of(&token),
+                kind: TokenKind::ApiKey,
+                principal_id: key.principal.id,
+                session_id: None,
+                credential_id: Some(key.id),
+                issued_at,
+                expires_at,
+            })
+            .await?;
+        Ok(IssuedToken { token, issued_at, expires_at, lifetime })
+    }
+}

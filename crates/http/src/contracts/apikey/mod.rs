@@ -1,0 +1,97 @@
+//! Contract B (seed 001): `POST /api/login` with a login name and an API key,
+//! in JSON or XML, answered with a short-lived token in the format the
+//! client negotiates.
+//!
+//! - `negotiate.rs`: which format the answer is in (Accept, then Content-Type)
+//! - `json.rs`, `xml.rs`: reading the request and writing the answer
+//! - `error.rs`: the contract's errors and their one mapping to the wire
+
+mod error;
+mod json;
+mod negotiate;
+mod xml;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use tollgate_core::IssuedToken;
+
+use error::ApiKeyLoginError;
+use negotiate::Format;
+
+use crate::AppState;
+use crate::http_util::{charset, media_type, no_store, read_body};
+use crate::metrics::{Outcome, record_login};
+
+const CONTRACT: &str = "apikey";
+
+/// What the client sent, whichever format it came in.
+struct LoginRequest {
+    user_login: Option<String>,
+    api_key: Option<String>,
+}
+
+pub fn routes(path: &str) -> Router<AppState> {
+    Router::new().route(path, post(login))
+}
+
+async fn login(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let format = negotiate::response_format(&headers);
+    let result = async {
+        let (user_login, api_key) = read_request(&headers, body).await?;
+        Ok::<_, ApiKeyLoginError>(state.service.login_with_api_key(&user_login, &api_key).await?)
+    }
+    .await;
+    record_login(
+        CONTRACT,
+        result.as_ref().map_or_else(ApiKeyLoginError::outcome, |_| Outcome::Success),
+        started,
+    );
+    let (status, body) = match &result {
+        Ok(issued) => (axum::http::StatusCode::OK, render_success(format, issued)),
+        Err(err) => (err.status(), err.render(format)),
+    };
+    let mut response = (status, [(CONTENT_TYPE, format.content_type())], body).into_response();
+    if let Err(err) = &result {
+        err.add_headers(response.headers_mut());
+    }
+    no_store(response.headers_mut());
+    response
+}
+
+/// Media type (415), body (1002), both fields present and non-empty (1002).
+async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, String), ApiKeyLoginError> {
+    let is_xml = match media_type(headers).as_deref() {
+        Some("application/json") => false,
+        Some("application/xml" | "text/xml") => true,
+        _ => return Err(ApiKeyLoginError::UnsupportedMediaType),
+    };
+    // UTF-8 (and its ASCII subset) is what ASP.NET clients send; anything
+    // else is refused as an unsupported media type rather than misread.
+    if !matches!(charset(headers).as_deref(), None | Some("utf-8" | "utf8" | "us-ascii" | "ascii")) {
+        return Err(ApiKeyLoginError::UnsupportedMediaType);
+    }
+    let bytes = read_body(body).await.ok_or(ApiKeyLoginError::BadRequest)?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes).map_err(|_| ApiKeyLoginError::BadRequest)?;
+    let request = if is_xml { xml::parse_request(text)? } else { json::parse_request(text)? };
+    match (request.user_login, request.api_key) {
+        (Some(login), Some(key)) if !login.is_empty() && !key.is_empty() => Ok((login, key)),
+        _ => Err(ApiKeyLoginError::BadRequest),
+    }
+}
+
+fn render_success(format: Format, issued: &IssuedToken) -> String {
+    let seconds = issued.lifetime.as_secs();
+    match format {
+        Format::Json => json::render_success(&issued.token, seconds, issued.expires_at),
+        Format::Xml(_) => xml::render_success(&issued.token, seconds, issued.expires_at),
+    }
+}
