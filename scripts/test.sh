@@ -15,6 +15,15 @@ if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${CI:-}" = "true" ]; then
   exit 1
 fi
 
+# Independent clients (PyJWT, …) prove the wire formats to someone who is
+# not us; they live in a venv of their own, made here.
+VENV="${TOLLGATE_TEST_VENV:-$PWD/.venv-test}"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r scripts/test-requirements.txt
+export TOLLGATE_TEST_PYTHON="$VENV/bin/python"
+
 echo "== unit, storage and HTTP tests (SQLite)"
 cargo test --workspace --locked
 

@@ -44,6 +44,9 @@ pub enum LoginError {
 pub enum VerifyError {
     #[error("token unknown")]
     Unknown,
+    /// A JWT with a bad signature, algorithm, shape or claims.
+    #[error("token invalid: {0}")]
+    Invalid(String),
     #[error("token expired")]
     Expired,
     #[error("token revoked")]

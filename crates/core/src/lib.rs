@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod error;
+pub mod jwt;
 pub mod model;
 pub mod password;
 pub mod secret;
@@ -11,6 +12,7 @@ pub mod server_keys;
 pub mod service;
 pub mod store;
 pub mod time_util;
+pub mod usage;
 
 pub use error::{LoginError, StoreError, VerifyError};
 pub use model::{Identity, Principal, PrincipalId};

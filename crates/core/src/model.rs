@@ -53,6 +53,7 @@ pub struct Principal {
 /// What a new principal is made of.
 #[derive(Debug, Clone)]
 pub struct NewPrincipal {
+    pub id: PrincipalId,
     pub name: String,
     pub roles: Vec<String>,
     pub realm: Option<String>,
@@ -219,4 +220,83 @@ pub struct ApiKeyLookup {
     pub principal: Principal,
     pub expires_at: Option<OffsetDateTime>,
     pub revoked: bool,
+}
+
+/// An access key's life (contract C): `pending` → `active` → `expired` /
+/// `revoked`. `revoked` is final; every other move is allowed (an expired key
+/// may be re-activated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessKeyState {
+    Pending,
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl AccessKeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessKeyState::Pending => "pending",
+            AccessKeyState::Active => "active",
+            AccessKeyState::Expired => "expired",
+            AccessKeyState::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(AccessKeyState::Pending),
+            "active" => Some(AccessKeyState::Active),
+            "expired" => Some(AccessKeyState::Expired),
+            "revoked" => Some(AccessKeyState::Revoked),
+            _ => None,
+        }
+    }
+
+    /// The state as it stands at `now`: an active key past its expiry time
+    /// is expired.
+    pub fn effective(self, expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Self {
+        match self {
+            AccessKeyState::Active if expires_at.is_some_and(|at| at <= now) => AccessKeyState::Expired,
+            other => other,
+        }
+    }
+}
+
+/// An access key (contract C; also an OAuth 2.0 client) as stored: the
+/// public `access_key` and a keyed hash of the secret, never the secret.
+#[derive(Debug, Clone)]
+pub struct AccessKeyRecord {
+    pub id: CredentialId,
+    pub principal_id: PrincipalId,
+    pub access_key: String,
+    pub secret_hash: [u8; 32],
+    pub state: AccessKeyState,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// An access key with its holder and everything needed to judge it.
+#[derive(Debug, Clone)]
+pub struct AccessKeyLookup {
+    pub id: CredentialId,
+    pub access_key: String,
+    pub principal: Principal,
+    pub secret_hash: [u8; 32],
+    pub state: AccessKeyState,
+    pub expires_at: Option<OffsetDateTime>,
+    /// Tokens issued with the key at or before this instant are void.
+    pub tokens_revoked_at: Option<OffsetDateTime>,
+}
+
+/// An access key for listing.
+#[derive(Debug, Clone)]
+pub struct AccessKeyInfo {
+    pub id: CredentialId,
+    pub principal_name: String,
+    pub access_key: String,
+    pub state: AccessKeyState,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
 }

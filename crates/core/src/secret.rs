@@ -67,6 +67,19 @@ pub fn decode_api_key(key: &str) -> Option<[u8; 16]> {
     base64::engine::general_purpose::STANDARD.decode(key).ok()?.try_into().ok()
 }
 
+/// A new access key (contract C): 40 lowercase hex characters (160 bits).
+pub fn new_access_key() -> String {
+    random_hex(20)
+}
+
+/// A new access-key secret: 36 random bytes as 48 base64 characters.
+pub fn new_access_secret() -> String {
+    use base64::Engine as _;
+    let mut raw = [0u8; 36];
+    fill_random(&mut raw);
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
 /// The SHA-256 of a token: the only form in which tokens are stored.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenHash(pub [u8; 32]);

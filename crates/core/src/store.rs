@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::model::{
-    ApiKeyInfo, ApiKeyLookup, ApiKeyRecord, CredentialId, NewPrincipal, Principal, PrincipalId,
-    RefreshLookup, RefreshRecord, SessionRecord, TokenLookup, TokenRecord,
+    AccessKeyInfo, AccessKeyLookup, AccessKeyRecord, AccessKeyState, ApiKeyInfo, ApiKeyLookup, ApiKeyRecord,
+    CredentialId, NewPrincipal, Principal, PrincipalId, RefreshLookup, RefreshRecord, SessionRecord,
+    TokenLookup, TokenRecord,
 };
 use crate::secret::TokenHash;
 
@@ -82,6 +83,22 @@ pub trait Store: Send + Sync + 'static {
         id: CredentialId,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+
+    // --- access keys (contract C, OAuth 2.0 clients) ----------------------
+    /// Stores a new key; `false` if its id or access key exists already.
+    async fn insert_access_key(&self, key: AccessKeyRecord) -> Result<bool, StoreError>;
+    async fn find_access_key(&self, access_key: &str) -> Result<Option<AccessKeyLookup>, StoreError>;
+    async fn find_access_key_by_id(&self, id: CredentialId) -> Result<Option<AccessKeyLookup>, StoreError>;
+    /// Every key, or one principal's.
+    async fn list_access_keys(
+        &self,
+        principal: Option<PrincipalId>,
+    ) -> Result<Vec<AccessKeyInfo>, StoreError>;
+    /// Moves a key to `state` unless it is revoked (final); `false` then.
+    async fn set_access_key_state(&self, id: CredentialId, state: AccessKeyState)
+    -> Result<bool, StoreError>;
+    /// Records when keys were last used (batched by the caller).
+    async fn touch_access_keys(&self, used: &[(CredentialId, OffsetDateTime)]) -> Result<(), StoreError>;
 
     // --- server secrets -----------------------------------------------------
     /// The secret stored under `name`, storing `candidate` first if there is

@@ -95,6 +95,7 @@ fn required_roles(query: Option<&str>) -> impl Iterator<Item = String> + '_ {
 fn reason(err: &VerifyError) -> &'static str {
     match err {
         VerifyError::Unknown => "unknown",
+        VerifyError::Invalid(_) => "invalid",
         VerifyError::Expired => "expired",
         VerifyError::Revoked => "revoked",
         VerifyError::PrincipalDisabled => "disabled",

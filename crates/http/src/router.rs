@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::contracts::{apikey, login_check};
+use crate::contracts::{accesskey, apikey, login_check};
 use crate::{AppState, forward_auth, health};
 
 /// Whether and where a contract is served.
@@ -26,6 +26,7 @@ pub struct HttpSettings {
     pub listen: SocketAddr,
     pub login_check: ContractMount,
     pub apikey: ContractMount,
+    pub accesskey: ContractMount,
 }
 
 /// One address and what it serves.
@@ -47,6 +48,7 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
     let contracts = [
         (&settings.login_check, login_check::routes(&settings.login_check.path)),
         (&settings.apikey, apikey::routes(&settings.apikey.path)),
+        (&settings.accesskey, accesskey::routes(&settings.accesskey.path)),
     ];
     for (mount, routes) in contracts {
         if !mount.enabled {

@@ -32,8 +32,9 @@ macro_rules! sql_store {
         use time::OffsetDateTime;
         use tollgate_core::StoreError;
         use tollgate_core::model::{
-            ApiKeyInfo, ApiKeyLookup, ApiKeyRecord, CredentialId, NewPrincipal, Principal, PrincipalId,
-            RefreshLookup, TokenKind, TokenLookup, TokenRecord,
+            AccessKeyInfo, AccessKeyLookup, AccessKeyRecord, AccessKeyState, ApiKeyInfo, ApiKeyLookup,
+            ApiKeyRecord, CredentialId, NewPrincipal, Principal, PrincipalId, RefreshLookup, TokenKind,
+            TokenLookup, TokenRecord,
         };
         use tollgate_core::secret::TokenHash;
         use tollgate_core::store::{NewSession, Rotation, Store};
@@ -148,6 +149,26 @@ macro_rules! sql_store {
             })
         }
 
+        fn decode_state(text: &str) -> Result<AccessKeyState, sqlx::Error> {
+            AccessKeyState::parse(text)
+                .ok_or_else(|| sqlx::Error::Decode(format!("access key state {text:?}").into()))
+        }
+
+        fn access_key_from_row(row: &DbRow) -> Result<AccessKeyLookup, sqlx::Error> {
+            let secret_hash: Vec<u8> = row.try_get("secret_hash")?;
+            Ok(AccessKeyLookup {
+                id: CredentialId(row.try_get("key_id")?),
+                access_key: row.try_get("access_key")?,
+                principal: principal_from_row(row)?,
+                secret_hash: secret_hash
+                    .try_into()
+                    .map_err(|_| sqlx::Error::Decode("secret hash is not 32 bytes".into()))?,
+                state: decode_state(&row.try_get::<String, _>("state")?)?,
+                expires_at: opt_time(row.try_get("key_expires_at")?),
+                tokens_revoked_at: opt_time(row.try_get("key_tokens_revoked_at")?),
+            })
+        }
+
         fn new_principal_query<'q>(
             sql: &'q str,
             id: Uuid,
@@ -172,7 +193,7 @@ macro_rules! sql_store {
             }
 
             async fn create_principal(&self, new: NewPrincipal) -> Result<Principal, StoreError> {
-                let id = Uuid::new_v4();
+                let id = new.id.0;
                 let created_at = now();
                 new_principal_query(q::INSERT_PRINCIPAL, id, &new, to_millis(created_at))
                     .execute(&self.write)
@@ -191,15 +212,11 @@ macro_rules! sql_store {
             }
 
             async fn create_principal_if_absent(&self, new: NewPrincipal) -> Result<bool, StoreError> {
-                let done = new_principal_query(
-                    q::INSERT_PRINCIPAL_IF_ABSENT,
-                    Uuid::new_v4(),
-                    &new,
-                    to_millis(now()),
-                )
-                .execute(&self.write)
-                .await
-                .map_err(store_error)?;
+                let done =
+                    new_principal_query(q::INSERT_PRINCIPAL_IF_ABSENT, new.id.0, &new, to_millis(now()))
+                        .execute(&self.write)
+                        .await
+                        .map_err(store_error)?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -423,7 +440,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_api_key(&self, id: CredentialId, at: OffsetDateTime) -> Result<bool, StoreError> {
-                self.update_key_and_bump(q::REVOKE_API_KEY, id.0, to_millis(at)).await
+                self.update_key_and_bump(&[q::REVOKE_API_KEY], id.0, to_millis(at)).await
             }
 
             async fn revoke_credential_tokens(
@@ -431,7 +448,105 @@ macro_rules! sql_store {
                 id: CredentialId,
                 at: OffsetDateTime,
             ) -> Result<bool, StoreError> {
-                self.update_key_and_bump(q::REVOKE_API_KEY_TOKENS, id.0, to_millis(at)).await
+                let statements = [q::REVOKE_API_KEY_TOKENS, q::REVOKE_ACCESS_KEY_TOKENS];
+                self.update_key_and_bump(&statements, id.0, to_millis(at)).await
+            }
+
+            async fn insert_access_key(&self, key: AccessKeyRecord) -> Result<bool, StoreError> {
+                let done = sqlx::query(q::INSERT_ACCESS_KEY)
+                    .bind(key.id.0)
+                    .bind(key.principal_id.0)
+                    .bind(key.access_key.as_str())
+                    .bind(&key.secret_hash[..])
+                    .bind(key.state.as_str())
+                    .bind(to_millis(key.created_at))
+                    .bind(key.expires_at.map(to_millis))
+                    .execute(&self.write)
+                    .await
+                    .map_err(store_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn find_access_key(&self, access_key: &str) -> Result<Option<AccessKeyLookup>, StoreError> {
+                let row = sqlx::query(&q::FIND_ACCESS_KEY)
+                    .bind(access_key)
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                row.as_ref().map(access_key_from_row).transpose().map_err(store_error)
+            }
+
+            async fn find_access_key_by_id(
+                &self,
+                id: CredentialId,
+            ) -> Result<Option<AccessKeyLookup>, StoreError> {
+                let row = sqlx::query(&q::FIND_ACCESS_KEY_BY_ID)
+                    .bind(id.0)
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                row.as_ref().map(access_key_from_row).transpose().map_err(store_error)
+            }
+
+            async fn list_access_keys(
+                &self,
+                principal: Option<PrincipalId>,
+            ) -> Result<Vec<AccessKeyInfo>, StoreError> {
+                let query = match principal {
+                    Some(id) => sqlx::query(&q::LIST_ACCESS_KEYS_OF).bind(id.0),
+                    None => sqlx::query(&q::LIST_ACCESS_KEYS),
+                };
+                let rows = query.fetch_all(&self.read).await.map_err(store_error)?;
+                let decode = |row: &DbRow| -> Result<AccessKeyInfo, sqlx::Error> {
+                    Ok(AccessKeyInfo {
+                        id: CredentialId(row.try_get("id")?),
+                        principal_name: row.try_get("name")?,
+                        access_key: row.try_get("access_key")?,
+                        state: decode_state(&row.try_get::<String, _>("state")?)?,
+                        created_at: from_millis(row.try_get("created_at")?),
+                        expires_at: opt_time(row.try_get("expires_at")?),
+                        last_used_at: opt_time(row.try_get("last_used_at")?),
+                    })
+                };
+                rows.iter().map(decode).collect::<Result<_, _>>().map_err(store_error)
+            }
+
+            async fn set_access_key_state(
+                &self,
+                id: CredentialId,
+                state: AccessKeyState,
+            ) -> Result<bool, StoreError> {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    let matched = sqlx::query(q::SET_ACCESS_KEY_STATE)
+                        .bind(id.0)
+                        .bind(state.as_str())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    bump_changes(&mut tx).await?;
+                    tx.commit().await?;
+                    Ok(matched > 0)
+                };
+                attempt.await.map_err(store_error)
+            }
+
+            async fn touch_access_keys(
+                &self,
+                used: &[(CredentialId, OffsetDateTime)],
+            ) -> Result<(), StoreError> {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    for (id, at) in used {
+                        sqlx::query(q::TOUCH_ACCESS_KEY)
+                            .bind(id.0)
+                            .bind(to_millis(*at))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await
+                };
+                attempt.await.map_err(store_error)
             }
 
             async fn server_secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {
@@ -471,12 +586,21 @@ macro_rules! sql_store {
         }
 
         impl $store {
-            /// Runs `sql` with (`id`, `at`) and bumps the change counter in one
-            /// transaction; `true` if a row matched.
-            async fn update_key_and_bump(&self, sql: &str, id: Uuid, at: i64) -> Result<bool, StoreError> {
+            /// Runs each statement with (`id`, `at`) and bumps the change counter
+            /// in one transaction; `true` if any row matched.
+            async fn update_key_and_bump(
+                &self,
+                statements: &[&str],
+                id: Uuid,
+                at: i64,
+            ) -> Result<bool, StoreError> {
                 let attempt = async {
                     let mut tx = self.write.begin().await?;
-                    let matched = sqlx::query(sql).bind(id).bind(at).execute(&mut *tx).await?.rows_affected();
+                    let mut matched = 0;
+                    for sql in statements {
+                        matched +=
+                            sqlx::query(sql).bind(id).bind(at).execute(&mut *tx).await?.rows_affected();
+                    }
                     bump_changes(&mut tx).await?;
                     tx.commit().await?;
                     Ok(matched > 0)

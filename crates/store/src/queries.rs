@@ -105,6 +105,9 @@ pub(crate) const REVOKE_API_KEY: &str =
 
 pub(crate) const REVOKE_API_KEY_TOKENS: &str = "UPDATE api_keys SET tokens_revoked_at = $2 WHERE id = $1";
 
+pub(crate) const REVOKE_ACCESS_KEY_TOKENS: &str =
+    "UPDATE access_keys SET tokens_revoked_at = $2 WHERE id = $1";
+
 pub(crate) const TOUCH_API_KEY: &str = "UPDATE api_keys SET last_used_at = $2 \
     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
 
@@ -112,3 +115,37 @@ pub(crate) const INSERT_SERVER_SECRET: &str =
     "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
 
 pub(crate) const SERVER_SECRET: &str = "SELECT value FROM server_secrets WHERE name = $1";
+
+pub(crate) const INSERT_ACCESS_KEY: &str = "INSERT INTO access_keys \
+    (id, principal_id, access_key, secret_hash, state, created_at, expires_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+
+fn find_access_key_where(condition: &str) -> String {
+    format!(
+        "SELECT a.id AS key_id, a.access_key, a.secret_hash, a.state, a.expires_at AS key_expires_at, \
+         a.tokens_revoked_at AS key_tokens_revoked_at, {PRINCIPAL_COLUMNS} \
+         FROM access_keys a JOIN principals p ON p.id = a.principal_id WHERE {condition}"
+    )
+}
+
+pub(crate) static FIND_ACCESS_KEY: LazyLock<String> =
+    LazyLock::new(|| find_access_key_where("a.access_key = $1"));
+
+pub(crate) static FIND_ACCESS_KEY_BY_ID: LazyLock<String> =
+    LazyLock::new(|| find_access_key_where("a.id = $1"));
+
+const LIST_ACCESS_KEYS_SELECT: &str = "SELECT a.id, p.name, a.access_key, a.state, a.created_at, \
+    a.expires_at, a.last_used_at FROM access_keys a JOIN principals p ON p.id = a.principal_id";
+
+pub(crate) static LIST_ACCESS_KEYS: LazyLock<String> =
+    LazyLock::new(|| format!("{LIST_ACCESS_KEYS_SELECT} ORDER BY p.name, a.created_at, a.id"));
+
+pub(crate) static LIST_ACCESS_KEYS_OF: LazyLock<String> = LazyLock::new(|| {
+    format!("{LIST_ACCESS_KEYS_SELECT} WHERE a.principal_id = $1 ORDER BY a.created_at, a.id")
+});
+
+pub(crate) const SET_ACCESS_KEY_STATE: &str =
+    "UPDATE access_keys SET state = $2 WHERE id = $1 AND state <> 'revoked'";
+
+pub(crate) const TOUCH_ACCESS_KEY: &str = "UPDATE access_keys SET last_used_at = $2 \
+    WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";

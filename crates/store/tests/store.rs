@@ -41,6 +41,7 @@ async fn fresh_schema(base: &str) -> String {
 
 fn principal(name: &str) -> NewPrincipal {
     NewPrincipal {
+        id: tollgate_core::PrincipalId::new(),
         name: name.into(),
         roles: vec!["r".into()],
         realm: Some("Partner".into()),

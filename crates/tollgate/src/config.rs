@@ -46,8 +46,8 @@ pub struct Config {
     /// quickly instead of hanging).
     pub database_timeout: Seconds,
     pub login_check: LoginCheckConfig,
-    pub apikey: ContractConfig,
-    pub accesskey: ContractConfig,
+    pub apikey: ContractConfig<ApiKeyDefaults>,
+    pub accesskey: ContractConfig<AccessKeyDefaults>,
     pub jwt: JwtConfig,
 }
 
@@ -61,15 +61,51 @@ pub struct LoginCheckConfig {
     pub refresh_grace: Seconds,
 }
 
+/// `[apikey]` (contract B) and `[accesskey]` (contract C): the same keys,
+/// different defaults (so `D` says which contract's).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContractConfig {
-    #[serde(default = "yes")]
+#[serde(deny_unknown_fields, default)]
+pub struct ContractConfig<D: ContractDefaults> {
     pub enabled: bool,
     pub path: String,
     pub token_ttl: Seconds,
-    #[serde(default)]
     pub listen: Option<SocketAddr>,
+    #[serde(skip)]
+    contract: std::marker::PhantomData<D>,
+}
+
+/// A contract's default path and token lifetime.
+pub trait ContractDefaults: Clone + fmt::Debug {
+    const PATH: &'static str;
+    const TOKEN_TTL: Duration;
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKeyDefaults;
+
+impl ContractDefaults for ApiKeyDefaults {
+    const PATH: &'static str = "/api/login";
+    const TOKEN_TTL: Duration = Duration::from_secs(20);
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessKeyDefaults;
+
+impl ContractDefaults for AccessKeyDefaults {
+    const PATH: &'static str = "/login";
+    const TOKEN_TTL: Duration = Duration::from_secs(3600);
+}
+
+impl<D: ContractDefaults> Default for ContractConfig<D> {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            path: D::PATH.into(),
+            token_ttl: Seconds(D::TOKEN_TTL),
+            listen: None,
+            contract: std::marker::PhantomData,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,10 +117,6 @@ pub struct JwtConfig {
     pub leeway: Seconds,
 }
 
-fn yes() -> bool {
-    true
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -92,8 +124,8 @@ impl Default for Config {
             database_url: "sqlite://tollgate.db".into(),
             database_timeout: Seconds(Duration::from_secs(5)),
             login_check: LoginCheckConfig::default(),
-            apikey: ContractConfig::apikey(),
-            accesskey: ContractConfig::accesskey(),
+            apikey: ContractConfig::default(),
+            accesskey: ContractConfig::default(),
             jwt: JwtConfig::default(),
         }
     }
@@ -108,21 +140,6 @@ impl Default for LoginCheckConfig {
             refresh_ttl: Seconds::hours(24 * 30),
             refresh_grace: Seconds(Duration::ZERO),
         }
-    }
-}
-
-impl ContractConfig {
-    fn apikey() -> Self {
-        Self {
-            enabled: true,
-            path: "/api/login".into(),
-            token_ttl: Seconds(Duration::from_secs(20)),
-            listen: None,
-        }
-    }
-
-    fn accesskey() -> Self {
-        Self { enabled: true, path: "/login".into(), token_ttl: Seconds::hours(1), listen: None }
     }
 }
 
@@ -253,9 +270,72 @@ impl Config {
         {
             return Err(ConfigError::Invalid("jwt.secret: must be at least 48 bytes (384 bits)".into()));
         }
+        if self.jwt.secret.is_some() && self.jwt.secret_file.is_some() {
+            return Err(ConfigError::Invalid("jwt.secret and jwt.secret_file: set one, not both".into()));
+        }
+        self.check_routes()?;
         tollgate_store::Backend::of(&self.database_url)
             .map_err(|err| ConfigError::Invalid(format!("database_url: {err}")))?;
         Ok(())
+    }
+}
+
+impl Config {
+    /// Two contracts on one listener cannot share a path, nor take a path
+    /// the server itself serves.
+    fn check_routes(&self) -> Result<(), ConfigError> {
+        const RESERVED: &[&str] = &["/healthz", "/readyz", "/metrics", "/auth/verify", "/v1/token/refresh"];
+        let mounts = [
+            ("login_check", self.login_check.enabled, &self.login_check.path, None),
+            ("apikey", self.apikey.enabled, &self.apikey.path, self.apikey.listen),
+            ("accesskey", self.accesskey.enabled, &self.accesskey.path, self.accesskey.listen),
+        ];
+        let enabled: Vec<_> = mounts.iter().filter(|m| m.1).collect();
+        for (i, (name, _, path, listen)) in enabled.iter().enumerate() {
+            let on_main = listen.is_none_or(|addr| addr == self.listen);
+            if on_main && RESERVED.contains(&path.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "{name}.path: {path} is already served by Tollgate"
+                )));
+            }
+            for (other, _, other_path, other_listen) in &enabled[i + 1..] {
+                let same_listener = listen.unwrap_or(self.listen) == other_listen.unwrap_or(self.listen)
+                    && listen.unwrap_or(self.listen).port() != 0;
+                let both_main = on_main && other_listen.is_none_or(|addr| addr == self.listen);
+                if path == other_path && (same_listener || both_main) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{name}.path and {other}.path are both {path} on one listener: \
+                         give one of them its own `listen` address"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured HMAC key for JWTs (`jwt.secret` or `jwt.secret_file`),
+    /// at least 48 bytes; `None` to use the one kept in the database.
+    pub fn jwt_secret(&self) -> Result<Option<Vec<u8>>, ConfigError> {
+        let secret = match (&self.jwt.secret, &self.jwt.secret_file) {
+            (Some(secret), _) => secret.as_bytes().to_vec(),
+            (None, Some(path)) => {
+                let mut bytes = std::fs::read(path).map_err(|err| {
+                    ConfigError::Invalid(format!("jwt.secret_file: cannot read {}: {err}", path.display()))
+                })?;
+                // A trailing line ending is an artefact of editors, not key material.
+                while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    bytes.pop();
+                }
+                if bytes.len() < 48 {
+                    return Err(ConfigError::Invalid(
+                        "jwt.secret_file: the key must be at least 48 bytes (384 bits)".into(),
+                    ));
+                }
+                bytes
+            }
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(secret))
     }
 }
 

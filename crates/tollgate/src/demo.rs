@@ -2,13 +2,24 @@
 //! each document's sample request works against a fresh checkout. Idempotent,
 //! and safe when several nodes seed one database at once.
 
-use tollgate_core::admin::{PrincipalSpec, ensure_principal, import_api_key};
+use tollgate_core::admin::{
+    AccessKeySpec, PrincipalSpec, create_access_key, ensure_principal, import_api_key,
+};
+use tollgate_core::model::{CredentialId, PrincipalId};
 use tollgate_core::{ServerKeys, Store};
 
 /// Seed 000's example user.
 pub const LOGIN_CHECK_USER: (&str, &str) = ("user", "1234");
 /// Seed 001's example login and API key.
 pub const APIKEY_USER: (&str, &str) = ("John.Doo", "hDn/LFXIPESM036W+s7VKg==");
+/// Seed 002's example access key and secret.
+pub const ACCESS_KEY: (&str, &str) =
+    ("986d8167a9b9a15e37db4ab4ad50877b01347a94", "79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN/emwjFCuAfq");
+/// The holder of seed 002's key, with the claims of the document's sample
+/// token (`uid`, `ak`, `ar`, `realm`, `ca`, `cid`, `domain`).
+const PARTNER: &str = "partner";
+const PARTNER_UID: &str = "65d0f5c9-7fb0-455c-9036-9e72f0a8d0f6";
+const PARTNER_AK: &str = "45771ea1-b012-4b80-8ba4-49891c5d8d47";
 
 pub async fn seed(store: &dyn Store, keys: &ServerKeys) -> anyhow::Result<()> {
     let (name, password) = LOGIN_CHECK_USER;
@@ -21,6 +32,33 @@ pub async fn seed(store: &dyn Store, keys: &ServerKeys) -> anyhow::Result<()> {
     ensure_principal(store, PrincipalSpec { name: login.into(), ..Default::default() }).await?;
     import_api_key(store, keys, login, api_key).await?;
 
+    let uid = uuid::Uuid::parse_str(PARTNER_UID)?;
+    let partner = PrincipalSpec {
+        id: Some(PrincipalId(uid)),
+        name: PARTNER.into(),
+        roles: vec!["Partner".into(), "PartnerAdmin".into()],
+        realm: Some("Partner".into()),
+        attributes: [
+            ("ca", "0ea70001-0f58-44a2-80ad-953633ff2cc7"),
+            ("cid", "29263739-2cf8-483d-af15-6151dc8448b4"),
+            ("domain", "/partners-int"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+        password: None,
+    };
+    ensure_principal(store, partner).await?;
+    let (access_key, secret) = ACCESS_KEY;
+    let spec = AccessKeySpec {
+        principal: PARTNER.into(),
+        id: Some(CredentialId(uuid::Uuid::parse_str(PARTNER_AK)?)),
+        access_key: Some(access_key.into()),
+        secret: Some(secret.into()),
+        ..Default::default()
+    };
+    create_access_key(store, keys, spec).await?;
+
     tracing::warn!("==================================================================");
     tracing::warn!("DEMO MODE: well-known example credentials are active. Never use");
     tracing::warn!("--demo with a database that protects anything real.");
@@ -29,6 +67,7 @@ pub async fn seed(store: &dyn Store, keys: &ServerKeys) -> anyhow::Result<()> {
         if created { "" } else { " (already present)" }
     );
     tracing::warn!("  apikey (seed 001): UserLogin {login:?}, ApiKey {api_key:?}");
+    tracing::warn!("  accesskey (seed 002): accessKey {access_key:?}, secret {secret:?}");
     tracing::warn!("==================================================================");
     Ok(())
 }

@@ -23,6 +23,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     servers: JoinSet<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
+    service: Arc<LoginService>,
 }
 
 impl Running {
@@ -45,6 +46,7 @@ impl Running {
         for task in self.background.drain(..) {
             task.abort();
         }
+        self.service.flush_usage().await;
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
@@ -81,6 +83,11 @@ fn http_settings(config: &Config) -> HttpSettings {
             path: config.apikey.path.clone(),
             listen: config.apikey.listen,
         },
+        accesskey: ContractMount {
+            enabled: config.accesskey.enabled,
+            path: config.accesskey.path.clone(),
+            listen: config.accesskey.listen,
+        },
     }
 }
 
@@ -90,14 +97,22 @@ fn token_policy(config: &Config) -> TokenPolicy {
         refresh_ttl: config.login_check.refresh_ttl.0,
         refresh_grace: config.login_check.refresh_grace.0,
         apikey_ttl: config.apikey.token_ttl.0,
+        accesskey_ttl: config.accesskey.token_ttl.0,
+        jwt_leeway: config.jwt.leeway.0,
     }
+}
+
+/// The server's keys: the configured JWT secret, or the database's.
+pub async fn load_keys(config: &Config, store: &dyn Store) -> anyhow::Result<ServerKeys> {
+    let jwt_secret = config.jwt_secret()?;
+    ServerKeys::load(store, jwt_secret).await.context("cannot load the server's keys")
 }
 
 /// Starts the server. Listeners open only after migrations (and demo
 /// seeding) are done, so the first answer of `/healthz` means "usable".
 pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
-    let keys = ServerKeys::load(store.as_ref()).await.context("cannot load the server's keys")?;
+    let keys = load_keys(config, store.as_ref()).await?;
     if demo {
         crate::demo::seed(store.as_ref(), &keys).await?;
     }
@@ -105,8 +120,10 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
     let background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
+        service.spawn_usage_flusher(Duration::from_secs(5)),
     ];
-    let state = AppState { service, metrics: tollgate_http::metrics::install_recorder() };
+    let state =
+        AppState { service: Arc::clone(&service), metrics: tollgate_http::metrics::install_recorder() };
 
     let (stop, stopped) = watch::channel(false);
     let mut servers = JoinSet::new();
@@ -127,7 +144,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
                 .await
         });
     }
-    Ok(Running { addrs, stop, servers, background })
+    Ok(Running { addrs, stop, servers, background, service })
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,7 @@
 //! Operator actions on principals and their passwords, shared by the command
 //! line and demo seeding. Validation of operator input lives here, once.
 
+mod access_keys;
 mod api_keys;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,10 @@ use crate::model::{NewPrincipal, Principal};
 use crate::store::Store;
 use crate::time_util::now;
 
+pub use access_keys::{
+    AccessKeySpec, CreatedAccessKey, create_access_key, find_access_key, list_access_keys,
+    set_access_key_state,
+};
 pub use api_keys::{
     IssuedApiKey, import_api_key, issue_api_key, list_api_keys, revoke_api_key, revoke_key_tokens,
 };
@@ -45,6 +50,8 @@ impl From<StoreError> for AdminError {
 /// What an operator asks for when adding a principal.
 #[derive(Debug, Clone, Default)]
 pub struct PrincipalSpec {
+    /// Generated unless given (demo seeding reproduces the document's ids).
+    pub id: Option<crate::model::PrincipalId>,
     pub name: String,
     pub password: Option<String>,
     pub roles: Vec<String>,
@@ -106,6 +113,7 @@ async fn hash(password: Option<String>) -> Result<Option<String>, AdminError> {
 async fn new_principal(spec: PrincipalSpec) -> Result<NewPrincipal, AdminError> {
     check_spec(&spec)?;
     Ok(NewPrincipal {
+        id: spec.id.unwrap_or_default(),
         password_hash: hash(spec.password).await?,
         name: spec.name,
         roles: spec.roles,

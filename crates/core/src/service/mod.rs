@@ -1,5 +1,6 @@
 //! The one login/token service that every contract adapter calls.
 
+mod access_key_login;
 mod api_key_login;
 mod password_login;
 mod refresh;
@@ -11,10 +12,13 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::jwt::JwtCodec;
+use crate::model::AccessKeyLookup;
 use crate::password::PasswordVerifier;
 use crate::secret::TokenHash;
 use crate::server_keys::ServerKeys;
 use crate::store::Store;
+use crate::usage::UsageRecorder;
 
 pub use api_key_login::IssuedToken;
 pub use verify::CachedToken;
@@ -31,6 +35,11 @@ pub struct TokenPolicy {
     pub refresh_grace: Duration,
     /// Contract B tokens.
     pub apikey_ttl: Duration,
+    /// Contract C JWTs (`exp - iat`).
+    pub accesskey_ttl: Duration,
+    /// Tolerance on a JWT's `exp` (clock skew between nodes); opaque tokens
+    /// end exactly.
+    pub jwt_leeway: Duration,
 }
 
 impl Default for TokenPolicy {
@@ -40,6 +49,8 @@ impl Default for TokenPolicy {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             refresh_grace: Duration::ZERO,
             apikey_ttl: Duration::from_secs(20),
+            accesskey_ttl: Duration::from_secs(3600),
+            jwt_leeway: Duration::from_secs(5),
         }
     }
 }
@@ -53,13 +64,33 @@ pub struct ServiceLimits {
     pub password_queue: usize,
     /// Entries in the verified-token cache.
     pub token_cache_entries: u64,
+    /// Entries in each credential cache.
+    pub key_cache_entries: u64,
 }
 
 impl Default for ServiceLimits {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        Self { password_workers: cores, password_queue: cores * 4, token_cache_entries: 100_000 }
+        Self {
+            password_workers: cores,
+            password_queue: cores * 4,
+            token_cache_entries: 100_000,
+            key_cache_entries: 10_000,
+        }
     }
+}
+
+/// A bounded cache of credentials; revocations reach it through
+/// `forget_cached`, the TTL only bounds staleness of unused entries.
+fn key_cache<K, V>(limits: &ServiceLimits) -> moka::sync::Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    moka::sync::Cache::builder()
+        .max_capacity(limits.key_cache_entries)
+        .time_to_live(Duration::from_secs(300))
+        .build()
 }
 
 /// The tokens a contract A login or refresh hands out.
@@ -77,7 +108,12 @@ pub struct LoginService {
     passwords: PasswordVerifier,
     policy: TokenPolicy,
     keys: ServerKeys,
+    jwt: JwtCodec,
     verified: moka::sync::Cache<TokenHash, Arc<CachedToken>>,
+    /// Access keys by their public `accessKey` (logins) and by id (JWT checks).
+    access_keys: moka::sync::Cache<String, Arc<AccessKeyLookup>>,
+    access_keys_by_id: moka::sync::Cache<uuid::Uuid, Arc<AccessKeyLookup>>,
+    usage: Arc<UsageRecorder>,
 }
 
 impl LoginService {
@@ -93,8 +129,13 @@ impl LoginService {
             // bounds how long a forgotten entry occupies memory.
             .time_to_live(Duration::from_secs(300))
             .build();
+        let jwt = JwtCodec::hs384(keys.jwt_secret(), policy.jwt_leeway.as_secs());
         Arc::new(Self {
             store,
+            jwt,
+            access_keys: key_cache(limits),
+            access_keys_by_id: key_cache(limits),
+            usage: Arc::default(),
             passwords: PasswordVerifier::start(limits.password_workers, limits.password_queue),
             policy,
             keys,
@@ -114,6 +155,18 @@ impl LoginService {
     /// check reads the database.
     pub fn forget_cached(&self) {
         self.verified.invalidate_all();
+        self.access_keys.invalidate_all();
+        self.access_keys_by_id.invalidate_all();
+    }
+
+    /// Writes credentials' last-use times in the background every `every`.
+    pub fn spawn_usage_flusher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        self.usage.spawn_flusher(Arc::clone(&self.store), every)
+    }
+
+    /// Writes pending last-use times now (on shutdown).
+    pub async fn flush_usage(&self) {
+        self.usage.flush(self.store.as_ref()).await;
     }
 
     /// Watches the store's change counter and forgets cached state when

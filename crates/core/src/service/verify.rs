@@ -4,16 +4,20 @@ use std::sync::Arc;
 
 use super::LoginService;
 use crate::error::VerifyError;
-use crate::model::{Identity, TokenLookup};
+use crate::jwt::looks_like_jwt;
+use crate::model::{AccessKeyLookup, AccessKeyState, CredentialId, Identity, PrincipalId, TokenLookup};
 use crate::secret::TokenHash;
-use crate::time_util::now;
+use crate::time_util::{from_millis, now};
 
 /// What the verification cache keeps about a token.
 pub type CachedToken = TokenLookup;
 
 impl LoginService {
-    /// Checks an opaque bearer token and returns whom it identifies.
+    /// Checks a bearer token of any kind and returns whom it identifies.
     pub async fn verify_bearer(&self, token: &str) -> Result<Identity, VerifyError> {
+        if looks_like_jwt(token) {
+            return self.verify_jwt(token).await;
+        }
         let hash = TokenHash::of(token);
         let lookup = match self.verified.get(&hash) {
             Some(hit) => hit,
@@ -25,6 +29,54 @@ impl LoginService {
             }
         };
         judge(&lookup)
+    }
+
+    /// A JWT is checked statelessly (signature, algorithm, expiry) apart from
+    /// the current state of the access key it names and of its holder.
+    async fn verify_jwt(&self, token: &str) -> Result<Identity, VerifyError> {
+        let claims = self.jwt.verify(token).map_err(|err| VerifyError::Invalid(err.to_string()))?;
+        let key = self.access_key_by_id(CredentialId(claims.ak)).await?.ok_or(VerifyError::Revoked)?;
+        if key.principal.id != PrincipalId(claims.uid) {
+            return Err(VerifyError::Invalid("uid does not match the access key".into()));
+        }
+        let now = now();
+        if key.state.effective(key.expires_at, now) != AccessKeyState::Active {
+            return Err(VerifyError::Revoked);
+        }
+        if !key.principal.enabled {
+            return Err(VerifyError::PrincipalDisabled);
+        }
+        // `iat` has whole seconds: a token issued in the very second of a
+        // revocation counts as revoked (erring towards refusal).
+        let issued_ms = claims.iat.saturating_mul(1000);
+        let revoked_before = |at: Option<time::OffsetDateTime>| {
+            at.is_some_and(|at| issued_ms <= crate::time_util::to_millis(at))
+        };
+        if revoked_before(key.tokens_revoked_at) || revoked_before(key.principal.tokens_revoked_at) {
+            return Err(VerifyError::Revoked);
+        }
+        self.usage.record(key.id, now);
+        Ok(Identity {
+            principal_id: key.principal.id,
+            name: key.principal.name.clone(),
+            roles: claims.ar,
+            realm: claims.realm,
+            attributes: key.principal.attributes.clone(),
+            expires_at: from_millis(claims.exp.saturating_mul(1000)),
+        })
+    }
+
+    pub(super) async fn access_key_by_id(
+        &self,
+        id: CredentialId,
+    ) -> Result<Option<Arc<AccessKeyLookup>>, VerifyError> {
+        if let Some(hit) = self.access_keys_by_id.get(&id.0) {
+            return Ok(Some(hit));
+        }
+        let Some(found) = self.store.find_access_key_by_id(id).await? else { return Ok(None) };
+        let found = Arc::new(found);
+        self.access_keys_by_id.insert(id.0, Arc::clone(&found));
+        Ok(Some(found))
     }
 }
 

@@ -2,5 +2,6 @@
 //! format, calls the core's `LoginService`, and renders the result or the
 //! error in its own format; its error mapping lives in one file.
 
+pub mod accesskey;
 pub mod apikey;
 pub mod login_check;

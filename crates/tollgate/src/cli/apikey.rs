@@ -80,11 +80,10 @@ impl From<&ApiKeyInfo> for KeyView {
 }
 
 impl ApiKeyCommand {
-    pub async fn run(self, store: &dyn Store, json: bool) -> anyhow::Result<()> {
+    pub async fn run(self, store: &dyn Store, keys: &ServerKeys, json: bool) -> anyhow::Result<()> {
         match self {
             ApiKeyCommand::Issue { name, expires } => {
-                let keys = ServerKeys::load(store).await?;
-                let issued = admin::issue_api_key(store, &keys, &name, expires).await?;
+                let issued = admin::issue_api_key(store, keys, &name, expires).await?;
                 let view = IssuedView {
                     id: issued.id.to_string(),
                     principal: issued.principal,

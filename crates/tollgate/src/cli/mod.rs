@@ -2,6 +2,7 @@
 //! command works against the same database as a running server, which sees
 //! the changes (its caches follow the store's change counter).
 
+mod accesskey;
 mod apikey;
 mod output;
 mod password_input;
@@ -53,6 +54,9 @@ pub enum Command {
     /// Manage API keys (UserLogin/ApiKey contract)
     #[command(subcommand)]
     Apikey(apikey::ApiKeyCommand),
+    /// Manage access keys (accessKey/secret contract; OAuth 2.0 clients)
+    #[command(subcommand)]
+    Accesskey(accesskey::AccessKeyCommand),
     /// Revoke tokens
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -95,7 +99,13 @@ impl Cli {
             }
             Command::Apikey(command) => {
                 let store = crate::server::open_store(&config).await?;
-                command.run(store.as_ref(), self.json).await
+                let keys = crate::server::load_keys(&config, store.as_ref()).await?;
+                command.run(store.as_ref(), &keys, self.json).await
+            }
+            Command::Accesskey(command) => {
+                let store = crate::server::open_store(&config).await?;
+                let keys = crate::server::load_keys(&config, store.as_ref()).await?;
+                command.run(store.as_ref(), &keys, self.json).await
             }
             Command::Token(command) => {
                 let store = crate::server::open_store(&config).await?;

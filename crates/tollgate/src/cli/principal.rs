@@ -65,7 +65,7 @@ impl PrincipalCommand {
             PrincipalCommand::Add { name, password_stdin, no_password, roles, attributes, realm } => {
                 let password = if no_password { None } else { Some(read_password(password_stdin)?) };
                 let attributes: BTreeMap<_, _> = attributes.into_iter().collect();
-                let spec = PrincipalSpec { name, password, roles, realm, attributes };
+                let spec = PrincipalSpec { id: None, name, password, roles, realm, attributes };
                 let principal = admin::add_principal(store, spec).await?;
                 done(
                     json,

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use tollgate_core::ServerKeys;
 use tollgate_core::admin;
 
 use crate::helpers::{Reply, TestApp};
@@ -52,7 +51,7 @@ impl TestApp {
     }
 
     async fn issue_key(&self, name: &str, expires_at: Option<OffsetDateTime>) -> (String, String) {
-        let keys = ServerKeys::load(self.store.as_ref()).await.expect("keys");
+        let keys = tollgate::server::load_keys(&self.config, self.store.as_ref()).await.expect("keys");
         let issued = admin::issue_api_key(self.store.as_ref(), &keys, name, expires_at).await.expect("issue");
         (issued.id.to_string(), issued.api_key)
     }

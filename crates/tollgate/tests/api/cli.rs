@@ -200,6 +200,15 @@ async fn invalid_configuration_stops_start_up_naming_the_key() {
         ("[login_check]\npath = \"no-slash\"\n", vec![], "login_check.path"),
         ("[jwt]\nsecret = \"short\"\n", vec![], "jwt.secret"),
         ("database_url = \"mysql://x\"\n", vec![], "database_url"),
+        ("[apikey]\npath = \"/login\"\n", vec![], "apikey.path and accesskey.path"),
+        ("[accesskey]\npath = \"/healthz\"\n", vec![], "accesskey.path"),
+        (
+            "[jwt]\nsecret = \"0123456789012345678901234567890123456789012345678\"\nsecret_file = \"k\"\n",
+            vec![],
+            "jwt.secret and jwt.secret_file",
+        ),
+        ("[jwt]\nsecret_file = \"missing.key\"\n", vec![], "jwt.secret_file"),
+        ("", vec![("TOLLGATE_APIKEY__LISTEN", "127.0.0.1:99999")], "apikey.listen"),
     ];
     for (file, env, key) in cases {
         std::fs::write(dir.join("bad.toml"), file).expect("write");
@@ -263,4 +272,62 @@ async fn apikey_issue_list_and_revoke_work_and_never_show_the_key_again() {
     );
     assert!(!cli.run(&["apikey", "revoke", "not-an-id"], None).status.success());
     assert!(!cli.run(&["apikey", "issue", "nobody"], None).status.success());
+}
+
+#[tokio::test]
+async fn accesskey_create_list_and_set_state_drive_the_key_lifecycle() {
+    let app = TestApp::spawn().await;
+    let cli = Cli { app: &app };
+    cli.json(
+        &["principal", "add", "partner", "--no-password", "--role", "Partner", "--attr", "domain=/p"],
+        None,
+    );
+    let created =
+        cli.json(&["accesskey", "create", "partner", "--state", "pending", "--expires", "30d"], None);
+    let fields: Vec<&str> = created.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(fields, ["accessKey", "expiresAt", "id", "principal", "secret", "state"]);
+    let access_key = created["accessKey"].as_str().expect("accessKey").to_owned();
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    assert_eq!(access_key.len(), 40);
+    assert!(access_key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    assert_eq!(secret.len(), 48);
+    assert_eq!(created["state"], "pending");
+    assert!(created["expiresAt"].is_string());
+    assert!(uuid::Uuid::parse_str(created["id"].as_str().expect("id")).is_ok());
+
+    let login = || {
+        app.post_raw(
+            "/login",
+            Some("application/json"),
+            json!({ "accessKey": access_key, "secret": secret }).to_string(),
+        )
+    };
+    assert_eq!(login().await.status, 401, "a pending key is refused");
+    assert_eq!(cli.json(&["accesskey", "set-state", &access_key, "active"], None)["state"], "active");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let token = loop {
+        let reply = login().await;
+        if reply.status == 201 {
+            break reply.text;
+        }
+        assert!(Instant::now() < deadline, "activation not seen within 2 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(app.verify(&token).await.status, 200);
+
+    let list = cli.json(&["accesskey", "list"], None);
+    let listed = &list.as_array().expect("array")[0];
+    assert_eq!(listed["accessKey"], access_key.as_str());
+    assert_eq!(listed["state"], "active");
+    assert!(!list.to_string().contains(&secret), "the secret is never shown again");
+    assert_eq!(cli.json(&["accesskey", "list", "partner"], None).as_array().expect("array").len(), 1);
+
+    let id = created["id"].as_str().expect("id");
+    assert_eq!(cli.json(&["accesskey", "set-state", id, "revoked"], None)["state"], "revoked");
+    assert!(eventually_refused(&app, &token).await);
+    let out = cli.run(&["accesskey", "set-state", &access_key, "active"], None);
+    assert!(!out.status.success(), "revoked is final");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("final"));
+    assert!(!cli.run(&["accesskey", "set-state", &access_key, "bogus"], None).status.success());
+    assert!(!cli.run(&["accesskey", "set-state", "nope", "active"], None).status.success());
 }

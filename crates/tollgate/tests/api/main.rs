@@ -4,6 +4,7 @@
 //! Backend: SQLite by default; `TOLLGATE_TEST_BACKEND=postgres` runs the same
 //! tests against a fresh schema of the PostgreSQL at `TEST_POSTGRES_URL`.
 
+mod accesskey;
 mod apikey;
 mod cli;
 mod forward_auth;

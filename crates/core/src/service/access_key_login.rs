@@ -1,0 +1,62 @@
+//! Contract C's login: an access key and its secret in, a signed JWT out.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::LoginService;
+use crate::error::LoginError;
+use crate::jwt::AccessClaims;
+use crate::model::{AccessKeyLookup, AccessKeyState};
+use crate::secret::constant_time_eq;
+use crate::time_util::{add, now};
+
+impl LoginService {
+    /// Every failure (unknown key, wrong secret, a key that is not active,
+    /// a disabled holder) is the same `BadCredentials`.
+    pub async fn login_with_access_key(&self, access_key: &str, secret: &str) -> Result<String, LoginError> {
+        // Compute the keyed hash whether or not the key exists, so both
+        // paths cost about the same.
+        let presented = self.keys.credential_hash(secret.as_bytes());
+        let key = self.access_key_by_key(access_key).await?;
+        let Some(key) = key else { return Err(LoginError::BadCredentials) };
+        let issued_at = now();
+        if !constant_time_eq(&presented, &key.secret_hash)
+            || key.state.effective(key.expires_at, issued_at) != AccessKeyState::Active
+            || !key.principal.enabled
+        {
+            return Err(LoginError::BadCredentials);
+        }
+        self.usage.record(key.id, issued_at);
+        let iat = issued_at.unix_timestamp();
+        let claims = AccessClaims {
+            uid: key.principal.id.0,
+            ar: &key.principal.roles,
+            ak: key.id.0,
+            realm: key.principal.realm.as_deref(),
+            attributes: &key.principal.attributes,
+            iat,
+            exp: add(issued_at, self.policy.accesskey_ttl).unix_timestamp(),
+            jti: Uuid::new_v4(),
+        };
+        self.jwt
+            .sign(&claims)
+            .map_err(|err| LoginError::Store(crate::StoreError::Unavailable(err.to_string())))
+    }
+
+    /// The key behind `access_key`, from the cache when possible. Only
+    /// well-shaped keys reach the database.
+    async fn access_key_by_key(&self, access_key: &str) -> Result<Option<Arc<AccessKeyLookup>>, LoginError> {
+        if access_key.len() != 40 || !access_key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        if let Some(hit) = self.access_keys.get(access_key) {
+            return Ok(Some(hit));
+        }
+        let Some(found) = self.store.find_access_key(access_key).await? else { return Ok(None) };
+        let found = Arc::new(found);
+        self.access_keys.insert(access_key.to_owned(), Arc::clone(&found));
+        self.access_keys_by_id.insert(found.id.0, Arc::clone(&found));
+        Ok(Some(found))
+    }
+}

@@ -1,0 +1,62 @@
+//! Last-use times of credentials, recorded in memory on the hot path and
+//! written to the database in the background, in batches: a login or a
+//! token check never waits for this write.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::model::CredentialId;
+use crate::store::Store;
+
+#[derive(Default)]
+pub struct UsageRecorder {
+    pending: Mutex<HashMap<CredentialId, OffsetDateTime>>,
+}
+
+impl UsageRecorder {
+    pub fn record(&self, id: CredentialId, at: OffsetDateTime) {
+        if let Ok(mut pending) = self.pending.lock() {
+            let entry = pending.entry(id).or_insert(at);
+            if *entry < at {
+                *entry = at;
+            }
+        }
+    }
+
+    fn take(&self) -> Vec<(CredentialId, OffsetDateTime)> {
+        self.pending.lock().map(|mut pending| pending.drain().collect()).unwrap_or_default()
+    }
+
+    /// Writes what was recorded every `every`, forever.
+    pub fn spawn_flusher(
+        self: &Arc<Self>,
+        store: Arc<dyn Store>,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let recorder = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                recorder.flush(store.as_ref()).await;
+            }
+        })
+    }
+
+    pub async fn flush(&self, store: &dyn Store) {
+        let used = self.take();
+        if used.is_empty() {
+            return;
+        }
+        if let Err(err) = store.touch_access_keys(&used).await {
+            // Losing a last-use time is harmless; keep them for the next try.
+            tracing::debug!(%err, "could not record last-use times");
+            for (id, at) in used {
+                self.record(id, at);
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Contract C (seed 002): `POST /login` with an access key and its secret,
+//! answered with 201 and the bare HS384 JWT.
+//!
+//! - `schema.rs`: the body's JSON schema, checked as AJV 8 reports it
+//! - `error.rs`: the contract's errors and their one mapping to the wire
+
+mod error;
+mod schema;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use error::AccessKeyLoginError;
+
+use crate::AppState;
+use crate::http_util::{media_type, no_store, read_body};
+use crate::metrics::{Outcome, record_login};
+
+const CONTRACT: &str = "accesskey";
+
+pub fn routes(path: &str) -> Router<AppState> {
+    Router::new().route(path, post(login))
+}
+
+async fn login(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let result = async {
+        let credentials = read_request(&headers, body).await?;
+        Ok::<_, AccessKeyLoginError>(
+            state.service.login_with_access_key(&credentials.access_key, &credentials.secret).await?,
+        )
+    }
+    .await;
+    record_login(
+        CONTRACT,
+        result.as_ref().map_or_else(AccessKeyLoginError::outcome, |_| Outcome::Success),
+        started,
+    );
+    let mut response = match result {
+        Ok(jwt) => (StatusCode::CREATED, [(CONTENT_TYPE, "text/plain; charset=utf-8")], jwt).into_response(),
+        Err(err) => err.into_response(),
+    };
+    no_store(response.headers_mut());
+    response
+}
+
+/// JSON only (415 otherwise), parsed (400), then the schema (400 with
+/// details).
+async fn read_request(headers: &HeaderMap, body: Body) -> Result<schema::Credentials, AccessKeyLoginError> {
+    let is_json = media_type(headers).is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+    if !is_json {
+        return Err(AccessKeyLoginError::UnsupportedMediaType);
+    }
+    let bytes = read_body(body).await.ok_or(AccessKeyLoginError::TooLarge)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| AccessKeyLoginError::MalformedJson)?;
+    schema::validate(value).map_err(AccessKeyLoginError::Schema)
+}

@@ -1,0 +1,141 @@
+//! `tollgate accesskey create|list|set-state` (contract C's keys, which are
+//! also OAuth 2.0 clients).
+
+use clap::Subcommand;
+use serde::Serialize;
+use time::OffsetDateTime;
+use tollgate_core::admin::{self, AccessKeySpec};
+use tollgate_core::model::{AccessKeyInfo, AccessKeyState};
+use tollgate_core::time_util::now;
+use tollgate_core::{ServerKeys, Store};
+
+use super::apikey::parse_expiry;
+use super::output::{done, print_json, rfc3339};
+
+#[derive(Debug, Subcommand)]
+pub enum AccessKeyCommand {
+    /// Create an access key for a principal; the secret is printed once, never again
+    Create {
+        name: String,
+        /// Initial state
+        #[arg(long, default_value = "active", value_parser = ["active", "pending"])]
+        state: String,
+        /// When the key expires: a duration from now (30d, 12h) or an RFC 3339 instant
+        #[arg(long, value_name = "WHEN", value_parser = parse_expiry)]
+        expires: Option<OffsetDateTime>,
+    },
+    /// List access keys (all, or one principal's); never the secret
+    List { name: Option<String> },
+    /// Move a key to another state (KEY: the 40-hex accessKey or the key's id); revoked is final
+    SetState {
+        key: String,
+        #[arg(value_parser = ["active", "pending", "expired", "revoked"])]
+        state: String,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedView {
+    id: String,
+    principal: String,
+    access_key: String,
+    secret: String,
+    state: &'static str,
+    expires_at: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyView {
+    id: String,
+    principal: String,
+    access_key: String,
+    state: &'static str,
+    created_at: String,
+    last_used_at: Option<String>,
+    expires_at: Option<String>,
+}
+
+impl From<&AccessKeyInfo> for KeyView {
+    fn from(key: &AccessKeyInfo) -> Self {
+        Self {
+            id: key.id.to_string(),
+            principal: key.principal_name.clone(),
+            access_key: key.access_key.clone(),
+            state: key.state.effective(key.expires_at, now()).as_str(),
+            created_at: rfc3339(key.created_at),
+            last_used_at: key.last_used_at.map(rfc3339),
+            expires_at: key.expires_at.map(rfc3339),
+        }
+    }
+}
+
+fn parse_state(text: &str) -> anyhow::Result<AccessKeyState> {
+    AccessKeyState::parse(text).ok_or_else(|| anyhow::anyhow!("unknown state {text:?}"))
+}
+
+impl AccessKeyCommand {
+    pub async fn run(self, store: &dyn Store, keys: &ServerKeys, json: bool) -> anyhow::Result<()> {
+        match self {
+            AccessKeyCommand::Create { name, state, expires } => {
+                let spec = AccessKeySpec {
+                    principal: name,
+                    state: Some(parse_state(&state)?),
+                    expires_at: expires,
+                    ..Default::default()
+                };
+                let created = admin::create_access_key(store, keys, spec).await?.ok_or_else(|| {
+                    anyhow::anyhow!("a generated key collided with an existing one; try again")
+                })?;
+                let view = CreatedView {
+                    id: created.id.to_string(),
+                    principal: created.principal,
+                    access_key: created.access_key,
+                    secret: created.secret,
+                    state: created.state.as_str(),
+                    expires_at: created.expires_at.map(rfc3339),
+                };
+                let human = format!(
+                    "access key for {} ({})\n  accessKey: {}\n  secret:    {}\n  id:        {}\n  (the secret is shown once: it is stored only as a keyed hash)",
+                    view.principal, view.state, view.access_key, view.secret, view.id
+                );
+                done(json, &human, view);
+            }
+            AccessKeyCommand::List { name } => {
+                let keys = admin::list_access_keys(store, name.as_deref()).await?;
+                let views: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
+                if json {
+                    print_json(&views);
+                } else {
+                    for k in &views {
+                        println!(
+                            "{}\t{}\t{}\t{}\tlast used {}\texpires {}",
+                            k.access_key,
+                            k.id,
+                            k.principal,
+                            k.state,
+                            k.last_used_at.as_deref().unwrap_or("never"),
+                            k.expires_at.as_deref().unwrap_or("never"),
+                        );
+                    }
+                }
+            }
+            AccessKeyCommand::SetState { key, state } => {
+                let updated = admin::set_access_key_state(store, &key, parse_state(&state)?).await?;
+                let value = serde_json::json!({
+                    "id": updated.id.to_string(),
+                    "accessKey": updated.access_key,
+                    "principal": updated.principal.name,
+                    "state": updated.state.as_str(),
+                });
+                done(
+                    json,
+                    &format!("access key {} is now {}", updated.access_key, updated.state.as_str()),
+                    value,
+                );
+            }
+        }
+        Ok(())
+    }
+}
