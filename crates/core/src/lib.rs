@@ -17,5 +17,7 @@ pub mod usage;
 pub use error::{LoginError, StoreError, VerifyError};
 pub use model::{Identity, Principal, PrincipalId};
 pub use server_keys::ServerKeys;
-pub use service::{IssuedToken, LoginService, SessionTokens, TokenPolicy};
+pub use service::{
+    Introspection, IssuedJwt, IssuedToken, LoginService, SessionTokens, TokenKindHint, TokenPolicy,
+};
 pub use store::Store;

@@ -164,18 +164,26 @@ pub struct Identity {
     pub roles: Vec<String>,
     pub realm: Option<String>,
     pub attributes: BTreeMap<String, String>,
+    pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// The access key (OAuth 2.0 client) a JWT was issued to.
+    pub client_id: Option<String>,
+    /// A JWT's `jti`.
+    pub token_id: Option<Uuid>,
 }
 
 impl Identity {
-    pub fn of(principal: &Principal, expires_at: OffsetDateTime) -> Self {
+    pub fn of(principal: &Principal, issued_at: OffsetDateTime, expires_at: OffsetDateTime) -> Self {
         Self {
             principal_id: principal.id,
             name: principal.name.clone(),
             roles: principal.roles.clone(),
             realm: principal.realm.clone(),
             attributes: principal.attributes.clone(),
+            issued_at,
             expires_at,
+            client_id: None,
+            token_id: None,
         }
     }
 }

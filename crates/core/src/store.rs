@@ -100,6 +100,12 @@ pub trait Store: Send + Sync + 'static {
     /// Records when keys were last used (batched by the caller).
     async fn touch_access_keys(&self, used: &[(CredentialId, OffsetDateTime)]) -> Result<(), StoreError>;
 
+    // --- JWTs revoked one by one -------------------------------------------
+    /// Remembers `jti` as revoked until `expires_at` (when the token would
+    /// have died anyway).
+    async fn revoke_jwt(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn is_jwt_revoked(&self, jti: Uuid) -> Result<bool, StoreError>;
+
     // --- server secrets -----------------------------------------------------
     /// The secret stored under `name`, storing `candidate` first if there is
     /// none. Every process (and node) racing here ends up with the same one.

@@ -8,6 +8,7 @@ mod forward_auth;
 mod health;
 mod http_util;
 pub mod metrics;
+mod oauth2;
 mod router;
 
 use std::sync::Arc;
@@ -22,4 +23,6 @@ pub use router::{ContractMount, HttpSettings, Listener, listeners};
 pub struct AppState {
     pub service: Arc<LoginService>,
     pub metrics: Option<PrometheusHandle>,
+    /// Where clients reach this service (the OAuth 2.0 issuer), if configured.
+    pub public_url: Option<String>,
 }

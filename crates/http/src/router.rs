@@ -42,7 +42,8 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/auth/verify", get(forward_auth::verify));
+        .route("/auth/verify", get(forward_auth::verify))
+        .merge(crate::oauth2::routes());
     let mut extra: Vec<(SocketAddr, Router<AppState>)> = Vec::new();
 
     let contracts = [

@@ -549,6 +549,29 @@ macro_rules! sql_store {
                 attempt.await.map_err(store_error)
             }
 
+            async fn revoke_jwt(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    sqlx::query(q::REVOKE_JWT)
+                        .bind(jti)
+                        .bind(to_millis(expires_at))
+                        .execute(&mut *tx)
+                        .await?;
+                    bump_changes(&mut tx).await?;
+                    tx.commit().await
+                };
+                attempt.await.map_err(store_error)
+            }
+
+            async fn is_jwt_revoked(&self, jti: Uuid) -> Result<bool, StoreError> {
+                let count: i64 = sqlx::query_scalar(q::IS_JWT_REVOKED)
+                    .bind(jti)
+                    .fetch_one(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                Ok(count > 0)
+            }
+
             async fn server_secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {
                 sqlx::query(q::INSERT_SERVER_SECRET)
                     .bind(name)
@@ -581,7 +604,13 @@ macro_rules! sql_store {
                     .execute(&self.write)
                     .await
                     .map_err(store_error)?;
-                Ok(tokens.rows_affected().max(refresh.rows_affected()))
+                let jwts = sqlx::query(q::SWEEP_REVOKED_JWTS)
+                    .bind(before)
+                    .bind(batch)
+                    .execute(&self.write)
+                    .await
+                    .map_err(store_error)?;
+                Ok(tokens.rows_affected().max(refresh.rows_affected()).max(jwts.rows_affected()))
             }
         }
 

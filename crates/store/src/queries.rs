@@ -149,3 +149,11 @@ pub(crate) const SET_ACCESS_KEY_STATE: &str =
 
 pub(crate) const TOUCH_ACCESS_KEY: &str = "UPDATE access_keys SET last_used_at = $2 \
     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
+
+pub(crate) const REVOKE_JWT: &str =
+    "INSERT INTO revoked_jwts (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+pub(crate) const IS_JWT_REVOKED: &str = "SELECT COUNT(*) FROM revoked_jwts WHERE jti = $1";
+
+pub(crate) const SWEEP_REVOKED_JWTS: &str = "DELETE FROM revoked_jwts WHERE jti IN \
+    (SELECT jti FROM revoked_jwts WHERE expires_at < $1 LIMIT $2)";

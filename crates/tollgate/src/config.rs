@@ -17,6 +17,7 @@ const KNOWN_KEYS: &[&str] = &[
     "listen",
     "database_url",
     "database_timeout",
+    "public_url",
     "login_check.enabled",
     "login_check.path",
     "login_check.token_ttl",
@@ -45,6 +46,9 @@ pub struct Config {
     /// extension: bounds every database wait so that an outage answers 500
     /// quickly instead of hanging).
     pub database_timeout: Seconds,
+    /// The URL clients reach this service at (our extension): the OAuth 2.0
+    /// issuer in the server metadata. Without it, derived from each request.
+    pub public_url: Option<String>,
     pub login_check: LoginCheckConfig,
     pub apikey: ContractConfig<ApiKeyDefaults>,
     pub accesskey: ContractConfig<AccessKeyDefaults>,
@@ -123,6 +127,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite://tollgate.db".into(),
             database_timeout: Seconds(Duration::from_secs(5)),
+            public_url: None,
             login_check: LoginCheckConfig::default(),
             apikey: ContractConfig::default(),
             accesskey: ContractConfig::default(),
@@ -284,7 +289,18 @@ impl Config {
     /// Two contracts on one listener cannot share a path, nor take a path
     /// the server itself serves.
     fn check_routes(&self) -> Result<(), ConfigError> {
-        const RESERVED: &[&str] = &["/healthz", "/readyz", "/metrics", "/auth/verify", "/v1/token/refresh"];
+        const RESERVED: &[&str] = &[
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/auth/verify",
+            "/v1/token/refresh",
+            "/oauth2/token",
+            "/oauth2/introspect",
+            "/oauth2/revoke",
+            "/.well-known/oauth-authorization-server",
+            "/.well-known/jwks.json",
+        ];
         let mounts = [
             ("login_check", self.login_check.enabled, &self.login_check.path, None),
             ("apikey", self.apikey.enabled, &self.apikey.path, self.apikey.listen),

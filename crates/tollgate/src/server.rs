@@ -108,6 +108,16 @@ pub async fn load_keys(config: &Config, store: &dyn Store) -> anyhow::Result<Ser
     ServerKeys::load(store, jwt_secret).await.context("cannot load the server's keys")
 }
 
+/// The login service over `store`, as configured.
+pub fn build_service(
+    config: &Config,
+    store: Arc<dyn Store>,
+    keys: ServerKeys,
+    limits: &ServiceLimits,
+) -> Arc<LoginService> {
+    LoginService::new(store, keys, token_policy(config), limits)
+}
+
 /// Starts the server. Listeners open only after migrations (and demo
 /// seeding) are done, so the first answer of `/healthz` means "usable".
 pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
@@ -116,14 +126,17 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
     if demo {
         crate::demo::seed(store.as_ref(), &keys).await?;
     }
-    let service = LoginService::new(store, keys, token_policy(config), &ServiceLimits::default());
+    let service = build_service(config, store, keys, &ServiceLimits::default());
     let background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
         service.spawn_usage_flusher(Duration::from_secs(5)),
     ];
-    let state =
-        AppState { service: Arc::clone(&service), metrics: tollgate_http::metrics::install_recorder() };
+    let state = AppState {
+        service: Arc::clone(&service),
+        metrics: tollgate_http::metrics::install_recorder(),
+        public_url: config.public_url.clone(),
+    };
 
     let (stop, stopped) = watch::channel(false);
     let mut servers = JoinSet::new();

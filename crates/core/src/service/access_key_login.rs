@@ -1,4 +1,5 @@
-//! Contract C's login: an access key and its secret in, a signed JWT out.
+//! Contract C's login, and OAuth 2.0 client authentication (an access key is
+//! a client): an access key and its secret in, a signed JWT out.
 
 use std::sync::Arc;
 
@@ -11,37 +12,62 @@ use crate::model::{AccessKeyLookup, AccessKeyState};
 use crate::secret::constant_time_eq;
 use crate::time_util::{add, now};
 
+/// A JWT and how long it lives.
+#[derive(Debug, Clone)]
+pub struct IssuedJwt {
+    pub token: String,
+    pub expires_in: std::time::Duration,
+}
+
 impl LoginService {
-    /// Every failure (unknown key, wrong secret, a key that is not active,
-    /// a disabled holder) is the same `BadCredentials`.
+    /// Contract C: authenticate the key, then sign a JWT for its holder.
     pub async fn login_with_access_key(&self, access_key: &str, secret: &str) -> Result<String, LoginError> {
+        let key = self.authenticate_client(access_key, secret).await?;
+        Ok(self.issue_client_jwt(&key)?.token)
+    }
+
+    /// Checks an access key and its secret. Every failure (unknown key, wrong
+    /// secret, a key that is not active, a disabled holder) is the same
+    /// `BadCredentials`.
+    pub async fn authenticate_client(
+        &self,
+        access_key: &str,
+        secret: &str,
+    ) -> Result<Arc<AccessKeyLookup>, LoginError> {
         // Compute the keyed hash whether or not the key exists, so both
         // paths cost about the same.
         let presented = self.keys.credential_hash(secret.as_bytes());
-        let key = self.access_key_by_key(access_key).await?;
-        let Some(key) = key else { return Err(LoginError::BadCredentials) };
-        let issued_at = now();
+        let Some(key) = self.access_key_by_key(access_key).await? else {
+            return Err(LoginError::BadCredentials);
+        };
         if !constant_time_eq(&presented, &key.secret_hash)
-            || key.state.effective(key.expires_at, issued_at) != AccessKeyState::Active
+            || key.state.effective(key.expires_at, now()) != AccessKeyState::Active
             || !key.principal.enabled
         {
             return Err(LoginError::BadCredentials);
         }
+        Ok(key)
+    }
+
+    /// Signs a JWT for an authenticated key's holder.
+    pub fn issue_client_jwt(&self, key: &AccessKeyLookup) -> Result<IssuedJwt, LoginError> {
+        let issued_at = now();
         self.usage.record(key.id, issued_at);
-        let iat = issued_at.unix_timestamp();
         let claims = AccessClaims {
             uid: key.principal.id.0,
             ar: &key.principal.roles,
             ak: key.id.0,
             realm: key.principal.realm.as_deref(),
             attributes: &key.principal.attributes,
-            iat,
+            iat: issued_at.unix_timestamp(),
             exp: add(issued_at, self.policy.accesskey_ttl).unix_timestamp(),
             jti: Uuid::new_v4(),
         };
-        self.jwt
+        let token = self
+            .jwt
             .sign(&claims)
-            .map_err(|err| LoginError::Store(crate::StoreError::Unavailable(err.to_string())))
+            .map_err(|err| LoginError::Store(crate::StoreError::Unavailable(err.to_string())))?;
+        Ok(IssuedJwt { token, expires_in: self.policy.accesskey_ttl })
     }
 
     /// The key behind `access_key`, from the cache when possible. Only

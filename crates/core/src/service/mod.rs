@@ -2,6 +2,7 @@
 
 mod access_key_login;
 mod api_key_login;
+mod oauth;
 mod password_login;
 mod refresh;
 mod revoke;
@@ -20,7 +21,9 @@ use crate::server_keys::ServerKeys;
 use crate::store::Store;
 use crate::usage::UsageRecorder;
 
+pub use access_key_login::IssuedJwt;
 pub use api_key_login::IssuedToken;
+pub use oauth::{Introspection, TokenKindHint};
 pub use verify::CachedToken;
 
 /// How long each kind of token lives.
@@ -113,6 +116,8 @@ pub struct LoginService {
     /// Access keys by their public `accessKey` (logins) and by id (JWT checks).
     access_keys: moka::sync::Cache<String, Arc<AccessKeyLookup>>,
     access_keys_by_id: moka::sync::Cache<uuid::Uuid, Arc<AccessKeyLookup>>,
+    /// Whether a JWT's `jti` was revoked.
+    revoked_jtis: moka::sync::Cache<uuid::Uuid, bool>,
     usage: Arc<UsageRecorder>,
 }
 
@@ -135,6 +140,10 @@ impl LoginService {
             jwt,
             access_keys: key_cache(limits),
             access_keys_by_id: key_cache(limits),
+            revoked_jtis: moka::sync::Cache::builder()
+                .max_capacity(limits.token_cache_entries)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
             usage: Arc::default(),
             passwords: PasswordVerifier::start(limits.password_workers, limits.password_queue),
             policy,
@@ -151,12 +160,18 @@ impl LoginService {
         &self.policy
     }
 
+    /// Whether public signing keys are published (asymmetric algorithms).
+    pub fn publishes_jwks(&self) -> bool {
+        false
+    }
+
     /// Forgets everything cached about tokens and principals, so the next
     /// check reads the database.
     pub fn forget_cached(&self) {
         self.verified.invalidate_all();
         self.access_keys.invalidate_all();
         self.access_keys_by_id.invalidate_all();
+        self.revoked_jtis.invalidate_all();
     }
 
     /// Writes credentials' last-use times in the background every `every`.

@@ -55,6 +55,11 @@ impl LoginService {
         if revoked_before(key.tokens_revoked_at) || revoked_before(key.principal.tokens_revoked_at) {
             return Err(VerifyError::Revoked);
         }
+        if let Some(jti) = claims.jti
+            && self.is_jwt_revoked(jti).await?
+        {
+            return Err(VerifyError::Revoked);
+        }
         self.usage.record(key.id, now);
         Ok(Identity {
             principal_id: key.principal.id,
@@ -62,8 +67,22 @@ impl LoginService {
             roles: claims.ar,
             realm: claims.realm,
             attributes: key.principal.attributes.clone(),
+            issued_at: from_millis(issued_ms),
             expires_at: from_millis(claims.exp.saturating_mul(1000)),
+            client_id: Some(key.access_key.clone()),
+            token_id: claims.jti,
         })
+    }
+
+    /// Whether a JWT was revoked on its own; answers are cached until the
+    /// next change anywhere (revocations bump the change counter).
+    async fn is_jwt_revoked(&self, jti: uuid::Uuid) -> Result<bool, VerifyError> {
+        if let Some(revoked) = self.revoked_jtis.get(&jti) {
+            return Ok(revoked);
+        }
+        let revoked = self.store.is_jwt_revoked(jti).await?;
+        self.revoked_jtis.insert(jti, revoked);
+        Ok(revoked)
     }
 
     pub(super) async fn access_key_by_id(
@@ -92,5 +111,5 @@ fn judge(token: &TokenLookup) -> Result<Identity, VerifyError> {
     if now >= token.expires_at || token.credential_expires_at.is_some_and(|at| now >= at) {
         return Err(VerifyError::Expired);
     }
-    Ok(Identity::of(&token.principal, token.expires_at))
+    Ok(Identity::of(&token.principal, token.issued_at, token.expires_at))
 }

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use tollgate_core::service::ServiceLimits;
 
 use crate::config::Config;
 
@@ -109,7 +110,11 @@ impl Cli {
             }
             Command::Token(command) => {
                 let store = crate::server::open_store(&config).await?;
-                command.run(store.as_ref(), self.json).await
+                let keys = crate::server::load_keys(&config, store.as_ref()).await?;
+                let limits =
+                    ServiceLimits { password_workers: 1, password_queue: 1, ..ServiceLimits::default() };
+                let service = crate::server::build_service(&config, store, keys, &limits);
+                command.run(&service, self.json).await
             }
         }
     }

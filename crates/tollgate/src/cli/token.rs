@@ -3,16 +3,14 @@
 use anyhow::bail;
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
-use tollgate_core::Store;
+use tollgate_core::LoginService;
 use tollgate_core::admin;
-use tollgate_core::secret::TokenHash;
-use tollgate_core::time_util::now;
 
 use super::output::done;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Revoke one token (access or refresh), every token of a principal, or
+    /// Revoke one token (access, refresh or JWT), every token of a principal, or
     /// every token issued with one key
     #[command(group(ArgGroup::new("what").required(true).args(["token", "principal", "key"])))]
     Revoke {
@@ -28,7 +26,8 @@ pub enum TokenCommand {
 }
 
 impl TokenCommand {
-    pub async fn run(self, store: &dyn Store, json: bool) -> anyhow::Result<()> {
+    pub async fn run(self, service: &LoginService, json: bool) -> anyhow::Result<()> {
+        let store = service.store().as_ref();
         let TokenCommand::Revoke { token, principal, key } = self;
         if let Some(key) = key {
             let id = admin::revoke_key_tokens(store, &key).await?;
@@ -42,9 +41,9 @@ impl TokenCommand {
             done(json, &message, json!({ "revoked": true, "principal": principal.name }));
             return Ok(());
         }
-        let Some(token) = token else { bail!("name a token or --principal") };
-        if !store.revoke_token(&TokenHash::of(token.trim()), now()).await? {
-            bail!("no such token");
+        let Some(token) = token else { bail!("name a token, --principal or --key") };
+        if !service.revoke_any_token(token.trim()).await? {
+            bail!("no such token (or a JWT that is invalid or expired already)");
         }
         done(json, "token revoked", json!({ "revoked": true }));
         Ok(())

@@ -10,5 +10,6 @@ mod cli;
 mod forward_auth;
 mod helpers;
 mod login_check;
+mod oauth2;
 mod refresh;
 mod server;

@@ -1,0 +1,74 @@
+//! Client authentication (RFC 6749 §2.3.1): an access key is the client,
+//! `client_id` its `accessKey` and `client_secret` its `secret`, sent with
+//! HTTP Basic (each part form-urlencoded) or in the form, never both.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use base64::Engine as _;
+use tollgate_core::model::AccessKeyLookup;
+
+use super::error::OAuthError;
+use super::form::Form;
+use crate::AppState;
+
+/// The client's credentials as presented, if any.
+fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<(String, String)>, OAuthError> {
+    let basic = match headers.get(AUTHORIZATION) {
+        Some(value) => Some(parse_basic(value.to_str().map_err(|_| OAuthError::InvalidClient)?)?),
+        None => None,
+    };
+    let posted = match (form.get("client_id"), form.get("client_secret")) {
+        (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
+        (None, None) => None,
+        _ => return Err(OAuthError::InvalidClient),
+    };
+    match (basic, posted) {
+        (Some(_), Some(_)) => {
+            Err(OAuthError::InvalidRequest("Use one client authentication method, not two."))
+        }
+        (basic, posted) => Ok(basic.or(posted)),
+    }
+}
+
+fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
+    let (scheme, encoded) = value.trim().split_once(' ').ok_or(OAuthError::InvalidClient)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::InvalidClient);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| OAuthError::InvalidClient)?;
+    let decoded = String::from_utf8(decoded).map_err(|_| OAuthError::InvalidClient)?;
+    let (id, secret) = decoded.split_once(':').ok_or(OAuthError::InvalidClient)?;
+    let unescape = |part: &str| -> String {
+        form_urlencoded::parse(format!("x={part}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok((unescape(id), unescape(secret)))
+}
+
+/// The authenticated client, or `invalid_client`.
+pub(super) async fn required_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Arc<AccessKeyLookup>, OAuthError> {
+    optional_client(state, headers, form).await?.ok_or(OAuthError::InvalidClient)
+}
+
+/// The authenticated client if credentials were presented; wrong ones are
+/// `invalid_client` all the same.
+pub(super) async fn optional_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Option<Arc<AccessKeyLookup>>, OAuthError> {
+    let Some((id, secret)) = presented(headers, form)? else { return Ok(None) };
+    let client =
+        state.service.authenticate_client(&id, &secret).await.map_err(OAuthError::from_client_auth)?;
+    Ok(Some(client))
+}

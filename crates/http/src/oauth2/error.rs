@@ -1,0 +1,96 @@
+//! OAuth 2.0 errors and their one mapping to the wire (RFC 6749 §5.2):
+//! `{"error":"...","error_description":"..."}`.
+
+use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tollgate_core::{LoginError, StoreError};
+
+#[derive(Debug)]
+pub(super) enum OAuthError {
+    /// 400 `invalid_request`: a parameter missing, repeated or malformed.
+    InvalidRequest(&'static str),
+    /// 401 `invalid_client` with a `WWW-Authenticate: Basic` challenge.
+    InvalidClient,
+    /// 400 `invalid_grant`: the refresh token is unknown, spent, expired or revoked.
+    InvalidGrant,
+    /// 400 `unsupported_grant_type`.
+    UnsupportedGrantType,
+    /// 503 `temporarily_unavailable`.
+    Overloaded,
+    /// 500 `server_error`.
+    ServerError,
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(err: StoreError) -> Self {
+        tracing::error!(%err, "OAuth 2.0 request failed inside");
+        OAuthError::ServerError
+    }
+}
+
+impl OAuthError {
+    /// A failed client authentication: a store failure stays a 500.
+    pub(super) fn from_client_auth(err: LoginError) -> Self {
+        match err {
+            LoginError::Store(err) => err.into(),
+            LoginError::Overloaded => OAuthError::Overloaded,
+            _ => OAuthError::InvalidClient,
+        }
+    }
+
+    /// A failed refresh: a store failure stays a 500.
+    pub(super) fn from_grant(err: LoginError) -> Self {
+        match err {
+            LoginError::Store(err) => err.into(),
+            LoginError::Overloaded => OAuthError::Overloaded,
+            _ => OAuthError::InvalidGrant,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: &'static str,
+    error_description: &'static str,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let (status, error, description) = match self {
+            Self::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
+            Self::InvalidClient => {
+                (StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed.")
+            }
+            Self::InvalidGrant => (
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "The refresh token is invalid, expired, revoked or already used.",
+            ),
+            Self::UnsupportedGrantType => (
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "Supported grant types: client_credentials, refresh_token.",
+            ),
+            Self::Overloaded => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "Overloaded. Please try again later.",
+            ),
+            Self::ServerError => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Internal server error.")
+            }
+        };
+        let body =
+            serde_json::to_string(&ErrorBody { error, error_description: description }).unwrap_or_default();
+        let mut response = (status, [(CONTENT_TYPE, crate::http_util::JSON)], body).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(r#"Basic realm="tollgate""#));
+        }
+        crate::http_util::no_store(response.headers_mut());
+        response
+    }
+}

@@ -1,0 +1,83 @@
+//! `POST /oauth2/introspect` (RFC 7662): any active access key may ask about
+//! any token.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tollgate_core::TokenKindHint;
+
+use super::client_auth::required_client;
+use super::error::OAuthError;
+use super::form::Form;
+use crate::AppState;
+
+#[derive(Serialize, Default)]
+struct IntrospectionResponse {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    realm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles: Option<Vec<String>>,
+}
+
+pub(super) fn hint(form: &Form) -> Option<TokenKindHint> {
+    match form.get("token_type_hint") {
+        Some("access_token") => Some(TokenKindHint::AccessToken),
+        Some("refresh_token") => Some(TokenKindHint::RefreshToken),
+        _ => None,
+    }
+}
+
+pub(super) async fn introspect_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let form = Form::read(&headers, body).await?;
+        required_client(&state, &headers, &form).await?;
+        let token = form.require("token", "token is required.")?;
+        let found = state.service.introspect(token, hint(&form)).await?;
+        Ok::<_, OAuthError>(found.map_or_else(IntrospectionResponse::default, |found| {
+            let identity = found.identity;
+            IntrospectionResponse {
+                active: true,
+                sub: Some(identity.principal_id.to_string()),
+                username: Some(identity.name),
+                client_id: identity.client_id,
+                token_type: (!found.is_refresh_token).then_some("Bearer"),
+                exp: Some(identity.expires_at.unix_timestamp()),
+                iat: Some(identity.issued_at.unix_timestamp()),
+                jti: identity.token_id.map(|jti| jti.to_string()),
+                realm: identity.realm,
+                roles: Some(identity.roles),
+            }
+        }))
+    }
+    .await;
+    match result {
+        Ok(body) => {
+            let mut response = Json(body).into_response();
+            crate::http_util::no_store(response.headers_mut());
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}

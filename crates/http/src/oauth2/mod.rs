@@ -1,0 +1,30 @@
+//! OAuth 2.0 for new clients: the token endpoint (RFC 6749:
+//! `client_credentials` with an access key as the client, `refresh_token`
+//! with contract A's refresh tokens), introspection (RFC 7662), revocation
+//! (RFC 7009) and server metadata (RFC 8414).
+
+mod client_auth;
+mod error;
+mod form;
+mod introspect;
+mod metadata;
+mod revoke;
+mod token;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
+pub const REVOKE_PATH: &str = "/oauth2/revoke";
+pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(TOKEN_PATH, post(token::issue_token))
+        .route(INTROSPECT_PATH, post(introspect::introspect_token))
+        .route(REVOKE_PATH, post(revoke::revoke_token))
+        .route(METADATA_PATH, get(metadata::server_metadata))
+}
