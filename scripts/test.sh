@@ -15,6 +15,17 @@ if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${CI:-}" = "true" ]; then
   exit 1
 fi
 
+# The end-to-end gateway test runs a real nginx (Debian's, with auth_request).
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing nginx for the gateway test"
+    apt-get update -qq >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-core >/dev/null
+  else
+    echo "== nginx missing and cannot be installed here: its test will be skipped (fails in CI)"
+  fi
+fi
+
 # Independent clients (PyJWT, …) prove the wire formats to someone who is
 # not us; they live in a venv of their own, made here.
 VENV="${TOLLGATE_TEST_VENV:-$PWD/.venv-test}"

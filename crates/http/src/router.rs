@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::contracts::{accesskey, apikey, login_check};
@@ -42,7 +42,10 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/auth/verify", get(forward_auth::verify))
+        // Any method, and any path below: Envoy's HTTP ext_authz keeps the
+        // original method and appends the original path to its prefix.
+        .route("/auth/verify", any(forward_auth::verify))
+        .route("/auth/verify/{*original}", any(forward_auth::verify))
         .merge(crate::oauth2::routes());
     let mut extra: Vec<(SocketAddr, Router<AppState>)> = Vec::new();
 

@@ -133,3 +133,15 @@ impl TestApp {
         self.get(&format!("/auth/verify{query}"), Some(&format!("Bearer {token}"))).await.status
     }
 }
+
+#[tokio::test]
+async fn envoy_style_requests_with_the_original_method_and_path_are_answered_alike() {
+    let (app, token) = app_with_token().await;
+    let reply = app
+        .post_to(&app.url("/auth/verify/orders/42?x=1"), &[("authorization", &format!("Bearer {token}"))], "")
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("x-auth-name"), Some("alice"));
+    let reply = app.post_to(&app.url("/auth/verify/orders"), &[], "").await;
+    assert_eq!((reply.status, reply.header("www-authenticate")), (401, Some("Bearer")));
+}

@@ -10,6 +10,7 @@ mod cli;
 mod forward_auth;
 mod helpers;
 mod login_check;
+mod nginx;
 mod oauth2;
 mod refresh;
 mod server;
