@@ -10,6 +10,7 @@ pub mod password;
 pub mod secret;
 pub mod server_keys;
 pub mod service;
+pub mod signing_keys;
 pub mod store;
 pub mod time_util;
 pub mod usage;

@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::error::StoreError;
 use crate::secret::{fill_random, keyed_hash};
+use crate::signing_keys::{KeyGenerationError, SigningAlgorithm, SigningKeyRecord, generate};
 use crate::store::Store;
 
 /// The key of the keyed hashes under which credentials are stored.
@@ -16,26 +17,43 @@ const JWT_SECRET: &str = "jwt_hs384_secret";
 
 pub struct ServerKeys {
     credential_pepper: Zeroizing<Vec<u8>>,
-    jwt_secret: Zeroizing<Vec<u8>>,
+    jwt: JwtKeys,
+}
+
+/// What JWTs are signed with.
+#[derive(Clone)]
+pub enum JwtKeys {
+    /// HS384's shared secret.
+    Hmac(Zeroizing<Vec<u8>>),
+    /// Key pairs of an asymmetric algorithm, as stored.
+    Asymmetric(SigningAlgorithm, Vec<SigningKeyRecord>),
 }
 
 impl ServerKeys {
     /// Loads the server's secrets, creating them on first start (exactly
-    /// once, even when several processes start together). `jwt_secret` is
-    /// the configured HMAC key, if any; without one a 64-byte key is
-    /// generated and kept in the database, so every node shares it.
-    pub async fn load(store: &dyn Store, jwt_secret: Option<Vec<u8>>) -> Result<Self, StoreError> {
+    /// once, even when several processes start together). For HS384,
+    /// `jwt_secret` is the configured key, if any; without one a 64-byte key
+    /// is generated and kept in the database, so every node shares it. For
+    /// the asymmetric algorithms, a first key pair is generated if none is
+    /// stored.
+    pub async fn load(
+        store: &dyn Store,
+        algorithm: SigningAlgorithm,
+        jwt_secret: Option<Vec<u8>>,
+    ) -> Result<Self, ServerKeysError> {
         let credential_pepper = Zeroizing::new(load_or_create(store, CREDENTIAL_PEPPER, 32).await?);
-        let jwt_secret = match jwt_secret {
-            Some(secret) => Zeroizing::new(secret),
-            None => Zeroizing::new(load_or_create(store, JWT_SECRET, 64).await?),
+        let jwt = match (algorithm, jwt_secret) {
+            (SigningAlgorithm::Hs384, Some(secret)) => JwtKeys::Hmac(Zeroizing::new(secret)),
+            (SigningAlgorithm::Hs384, None) => {
+                JwtKeys::Hmac(Zeroizing::new(load_or_create(store, JWT_SECRET, 64).await?))
+            }
+            (algorithm, _) => JwtKeys::Asymmetric(algorithm, signing_keys(store, algorithm).await?),
         };
-        Ok(Self { credential_pepper, jwt_secret })
+        Ok(Self { credential_pepper, jwt })
     }
 
-    /// The HMAC key that signs and verifies HS384 JWTs.
-    pub fn jwt_secret(&self) -> &[u8] {
-        &self.jwt_secret
+    pub fn jwt(&self) -> &JwtKeys {
+        &self.jwt
     }
 
     /// The keyed hash (HMAC-SHA256) a credential secret is stored as.
@@ -54,4 +72,30 @@ pub(crate) async fn load_or_create(store: &dyn Store, name: &str, len: usize) ->
     let mut candidate = vec![0u8; len];
     fill_random(&mut candidate);
     store.server_secret(name, candidate).await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerKeysError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Generation(#[from] KeyGenerationError),
+}
+
+/// The stored key pairs of `algorithm`, creating a first one if there is
+/// none. Nodes racing here may each store one; all are published and every
+/// node signs with the same (newest, then highest kid), so that is harmless.
+pub async fn signing_keys(
+    store: &dyn Store,
+    algorithm: SigningAlgorithm,
+) -> Result<Vec<SigningKeyRecord>, ServerKeysError> {
+    let keys = store.signing_keys(algorithm).await?;
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
+    let first = tokio::task::spawn_blocking(move || generate(algorithm, crate::time_util::now()))
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("key generation stopped: {e}")))??;
+    store.insert_signing_key(&first).await?;
+    Ok(store.signing_keys(algorithm).await?)
 }

@@ -12,6 +12,7 @@ use crate::model::{
     TokenLookup, TokenRecord,
 };
 use crate::secret::TokenHash;
+use crate::signing_keys::{SigningAlgorithm, SigningKeyRecord};
 
 /// A new login of contract A: its session, first access token and first
 /// refresh token, written together.
@@ -105,6 +106,12 @@ pub trait Store: Send + Sync + 'static {
     /// have died anyway).
     async fn revoke_jwt(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<(), StoreError>;
     async fn is_jwt_revoked(&self, jti: Uuid) -> Result<bool, StoreError>;
+
+    // --- asymmetric JWT signing keys ----------------------------------------
+    /// Stores a key (and tells every process's caches); `false` if its kid exists.
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError>;
+    /// Every stored key of `algorithm`, oldest first.
+    async fn signing_keys(&self, algorithm: SigningAlgorithm) -> Result<Vec<SigningKeyRecord>, StoreError>;
 
     // --- server secrets -----------------------------------------------------
     /// The secret stored under `name`, storing `candidate` first if there is

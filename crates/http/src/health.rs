@@ -1,4 +1,4 @@
-//! Liveness, readiness and the Prometheus scrape endpoint.
+//! Liveness, readiness, the Prometheus scrape endpoint and the JWK Set.
 
 use std::time::Duration;
 
@@ -39,5 +39,19 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     match state.metrics {
         Some(handle) => ([(CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `GET /.well-known/jwks.json` (RFC 7517): the public signing keys, when an
+/// asymmetric algorithm is configured; 404 otherwise. Relying parties may
+/// cache it for 5 minutes (`jwt.rotation_delay` should be longer).
+pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
+    match state.service.jwks() {
+        Some(set) => (
+            [(CONTENT_TYPE, "application/json"), (axum::http::header::CACHE_CONTROL, "public, max-age=300")],
+            set.to_string(),
+        )
+            .into_response(),
+        None => crate::contracts::login_check::error_list(StatusCode::NOT_FOUND, 404, "Invalid request URL."),
     }
 }

@@ -46,6 +46,7 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         // original method and appends the original path to its prefix.
         .route("/auth/verify", any(forward_auth::verify))
         .route("/auth/verify/{*original}", any(forward_auth::verify))
+        .route("/.well-known/jwks.json", get(health::jwks))
         .merge(crate::oauth2::routes());
     let mut extra: Vec<(SocketAddr, Router<AppState>)> = Vec::new();
 

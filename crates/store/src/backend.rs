@@ -37,6 +37,7 @@ macro_rules! sql_store {
             TokenLookup, TokenRecord,
         };
         use tollgate_core::secret::TokenHash;
+        use tollgate_core::signing_keys::{SigningAlgorithm, SigningKeyRecord};
         use tollgate_core::store::{NewSession, Rotation, Store};
         use tollgate_core::time_util::{from_millis, now, to_millis};
         use uuid::Uuid;
@@ -570,6 +571,50 @@ macro_rules! sql_store {
                     .await
                     .map_err(store_error)?;
                 Ok(count > 0)
+            }
+
+            async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError> {
+                let attempt = async {
+                    let mut tx = self.write.begin().await?;
+                    let inserted = sqlx::query(q::INSERT_SIGNING_KEY)
+                        .bind(key.kid.as_str())
+                        .bind(key.algorithm.as_str())
+                        .bind(&key.private_der[..])
+                        .bind(key.public_jwk.to_string())
+                        .bind(to_millis(key.created_at))
+                        .bind(to_millis(key.signs_from))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    bump_changes(&mut tx).await?;
+                    tx.commit().await?;
+                    Ok(inserted == 1)
+                };
+                attempt.await.map_err(store_error)
+            }
+
+            async fn signing_keys(
+                &self,
+                algorithm: SigningAlgorithm,
+            ) -> Result<Vec<SigningKeyRecord>, StoreError> {
+                let rows = sqlx::query(q::SIGNING_KEYS)
+                    .bind(algorithm.as_str())
+                    .fetch_all(&self.read)
+                    .await
+                    .map_err(store_error)?;
+                let decode = |row: &DbRow| -> Result<SigningKeyRecord, sqlx::Error> {
+                    let jwk: String = row.try_get("public_jwk")?;
+                    Ok(SigningKeyRecord {
+                        kid: row.try_get("kid")?,
+                        algorithm,
+                        private_der: row.try_get::<Vec<u8>, _>("private_der")?.into(),
+                        public_jwk: serde_json::from_str(&jwk)
+                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                        created_at: from_millis(row.try_get("created_at")?),
+                        signs_from: from_millis(row.try_get("signs_from")?),
+                    })
+                };
+                rows.iter().map(decode).collect::<Result<_, _>>().map_err(store_error)
             }
 
             async fn server_secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {

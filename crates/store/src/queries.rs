@@ -157,3 +157,10 @@ pub(crate) const IS_JWT_REVOKED: &str = "SELECT COUNT(*) FROM revoked_jwts WHERE
 
 pub(crate) const SWEEP_REVOKED_JWTS: &str = "DELETE FROM revoked_jwts WHERE jti IN \
     (SELECT jti FROM revoked_jwts WHERE expires_at < $1 LIMIT $2)";
+
+pub(crate) const INSERT_SIGNING_KEY: &str = "INSERT INTO signing_keys \
+    (kid, algorithm, private_der, public_jwk, created_at, signs_from) VALUES ($1, $2, $3, $4, $5, $6) \
+    ON CONFLICT DO NOTHING";
+
+pub(crate) const SIGNING_KEYS: &str = "SELECT kid, algorithm, private_der, public_jwk, created_at, signs_from \
+    FROM signing_keys WHERE algorithm = $1 ORDER BY signs_from, kid";

@@ -105,7 +105,9 @@ fn token_policy(config: &Config) -> TokenPolicy {
 /// The server's keys: the configured JWT secret, or the database's.
 pub async fn load_keys(config: &Config, store: &dyn Store) -> anyhow::Result<ServerKeys> {
     let jwt_secret = config.jwt_secret()?;
-    ServerKeys::load(store, jwt_secret).await.context("cannot load the server's keys")
+    ServerKeys::load(store, config.jwt_algorithm()?, jwt_secret)
+        .await
+        .context("cannot load the server's keys")
 }
 
 /// The login service over `store`, as configured.
@@ -114,8 +116,8 @@ pub fn build_service(
     store: Arc<dyn Store>,
     keys: ServerKeys,
     limits: &ServiceLimits,
-) -> Arc<LoginService> {
-    LoginService::new(store, keys, token_policy(config), limits)
+) -> anyhow::Result<Arc<LoginService>> {
+    LoginService::new(store, keys, token_policy(config), limits).context("cannot use the signing keys")
 }
 
 /// Starts the server. Listeners open only after migrations (and demo
@@ -126,7 +128,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
     if demo {
         crate::demo::seed(store.as_ref(), &keys).await?;
     }
-    let service = build_service(config, store, keys, &ServiceLimits::default());
+    let service = build_service(config, store, keys, &ServiceLimits::default())?;
     let background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),

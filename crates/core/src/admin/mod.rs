@@ -3,6 +3,7 @@
 
 mod access_keys;
 mod api_keys;
+mod signing_keys;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,7 @@ pub use access_keys::{
 pub use api_keys::{
     IssuedApiKey, import_api_key, issue_api_key, list_api_keys, revoke_api_key, revoke_key_tokens,
 };
+pub use signing_keys::{list_signing_keys, rotate_signing_key};
 
 /// Claim names Tollgate sets itself; an attribute may not shadow them.
 pub const RESERVED_CLAIMS: &[&str] =

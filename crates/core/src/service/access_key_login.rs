@@ -64,7 +64,7 @@ impl LoginService {
             jti: Uuid::new_v4(),
         };
         let token = self
-            .jwt
+            .codec()
             .sign(&claims)
             .map_err(|err| LoginError::Store(crate::StoreError::Unavailable(err.to_string())))?;
         Ok(IssuedJwt { token, expires_in: self.policy.accesskey_ttl })

@@ -13,10 +13,12 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::jwt::JwtCodec;
+use crate::error::StoreError;
+use crate::jwt::{JwtCodec, JwtError};
 use crate::model::AccessKeyLookup;
 use crate::password::PasswordVerifier;
 use crate::secret::TokenHash;
+use crate::server_keys::JwtKeys;
 use crate::server_keys::ServerKeys;
 use crate::store::Store;
 use crate::usage::UsageRecorder;
@@ -83,6 +85,19 @@ impl Default for ServiceLimits {
     }
 }
 
+/// The codec for `keys`: tokens live `accesskey_ttl`, give or take the leeway.
+fn codec(keys: &JwtKeys, policy: &TokenPolicy) -> Result<JwtCodec, JwtError> {
+    match keys {
+        JwtKeys::Hmac(secret) => Ok(JwtCodec::hs384(secret, policy.jwt_leeway)),
+        JwtKeys::Asymmetric(algorithm, records) => JwtCodec::asymmetric(
+            *algorithm,
+            records,
+            policy.jwt_leeway,
+            policy.accesskey_ttl + policy.jwt_leeway,
+        ),
+    }
+}
+
 /// A bounded cache of credentials; revocations reach it through
 /// `forget_cached`, the TTL only bounds staleness of unused entries.
 fn key_cache<K, V>(limits: &ServiceLimits) -> moka::sync::Cache<K, V>
@@ -111,7 +126,8 @@ pub struct LoginService {
     passwords: PasswordVerifier,
     policy: TokenPolicy,
     keys: ServerKeys,
-    jwt: JwtCodec,
+    /// Swapped whole when signing keys change (a rotation on any node).
+    jwt: std::sync::RwLock<Arc<JwtCodec>>,
     verified: moka::sync::Cache<TokenHash, Arc<CachedToken>>,
     /// Access keys by their public `accessKey` (logins) and by id (JWT checks).
     access_keys: moka::sync::Cache<String, Arc<AccessKeyLookup>>,
@@ -127,15 +143,15 @@ impl LoginService {
         keys: ServerKeys,
         policy: TokenPolicy,
         limits: &ServiceLimits,
-    ) -> Arc<Self> {
+    ) -> Result<Arc<Self>, JwtError> {
         let verified = moka::sync::Cache::builder()
             .max_capacity(limits.token_cache_entries)
             // Expiry and revocation are judged on every hit; the TTL only
             // bounds how long a forgotten entry occupies memory.
             .time_to_live(Duration::from_secs(300))
             .build();
-        let jwt = JwtCodec::hs384(keys.jwt_secret(), policy.jwt_leeway.as_secs());
-        Arc::new(Self {
+        let jwt = std::sync::RwLock::new(Arc::new(codec(keys.jwt(), &policy)?));
+        Ok(Arc::new(Self {
             store,
             jwt,
             access_keys: key_cache(limits),
@@ -149,7 +165,7 @@ impl LoginService {
             policy,
             keys,
             verified,
-        })
+        }))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -160,9 +176,40 @@ impl LoginService {
         &self.policy
     }
 
+    /// The JWT codec in force now.
+    pub(crate) fn codec(&self) -> Arc<JwtCodec> {
+        match self.jwt.read() {
+            Ok(codec) => Arc::clone(&codec),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
     /// Whether public signing keys are published (asymmetric algorithms).
     pub fn publishes_jwks(&self) -> bool {
-        false
+        self.codec().algorithm().is_asymmetric()
+    }
+
+    /// The published public keys (RFC 7517), or `None` for HS384.
+    pub fn jwks(&self) -> Option<serde_json::Value> {
+        self.codec().jwks()
+    }
+
+    /// Re-reads the signing keys (after a rotation anywhere). HS384's secret
+    /// does not change at run time.
+    pub async fn reload_signing_keys(&self) -> Result<(), StoreError> {
+        let algorithm = self.codec().algorithm();
+        if !algorithm.is_asymmetric() {
+            return Ok(());
+        }
+        let records = self.store.signing_keys(algorithm).await?;
+        match codec(&JwtKeys::Asymmetric(algorithm, records), &self.policy) {
+            Ok(fresh) => match self.jwt.write() {
+                Ok(mut current) => *current = Arc::new(fresh),
+                Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
+            },
+            Err(err) => tracing::error!(%err, "reloaded signing keys are unusable; keeping the current ones"),
+        }
+        Ok(())
     }
 
     /// Forgets everything cached about tokens and principals, so the next
@@ -198,6 +245,9 @@ impl LoginService {
                     Ok(now) if seen != Some(now) => {
                         if seen.is_some() {
                             service.forget_cached();
+                            if let Err(err) = service.reload_signing_keys().await {
+                                tracing::warn!(%err, "could not reload signing keys");
+                            }
                         }
                         seen = Some(now);
                     }

@@ -34,7 +34,7 @@ impl LoginService {
     /// A JWT is checked statelessly (signature, algorithm, expiry) apart from
     /// the current state of the access key it names and of its holder.
     async fn verify_jwt(&self, token: &str) -> Result<Identity, VerifyError> {
-        let claims = self.jwt.verify(token).map_err(|err| VerifyError::Invalid(err.to_string()))?;
+        let claims = self.codec().verify(token).map_err(|err| VerifyError::Invalid(err.to_string()))?;
         let key = self.access_key_by_id(CredentialId(claims.ak)).await?.ok_or(VerifyError::Revoked)?;
         if key.principal.id != PrincipalId(claims.uid) {
             return Err(VerifyError::Invalid("uid does not match the access key".into()));

@@ -4,6 +4,7 @@
 
 mod accesskey;
 mod apikey;
+mod keys;
 mod output;
 mod password_input;
 mod principal;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Revoke tokens
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Manage JWT signing keys (ES256, EdDSA, RS256)
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 impl Cli {
@@ -108,12 +112,16 @@ impl Cli {
                 let keys = crate::server::load_keys(&config, store.as_ref()).await?;
                 command.run(store.as_ref(), &keys, self.json).await
             }
+            Command::Keys(command) => {
+                let store = crate::server::open_store(&config).await?;
+                command.run(store.as_ref(), &config, self.json).await
+            }
             Command::Token(command) => {
                 let store = crate::server::open_store(&config).await?;
                 let keys = crate::server::load_keys(&config, store.as_ref()).await?;
                 let limits =
                     ServiceLimits { password_workers: 1, password_queue: 1, ..ServiceLimits::default() };
-                let service = crate::server::build_service(&config, store, keys, &limits);
+                let service = crate::server::build_service(&config, store, keys, &limits)?;
                 command.run(&service, self.json).await
             }
         }

@@ -9,6 +9,7 @@ mod apikey;
 mod cli;
 mod forward_auth;
 mod helpers;
+mod jwks;
 mod login_check;
 mod nginx;
 mod oauth2;
