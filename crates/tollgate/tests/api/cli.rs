@@ -210,7 +210,11 @@ async fn invalid_configuration_stops_start_up_naming_the_key() {
         ("[jwt]\nsecret_file = \"missing.key\"\n", vec![], "jwt.secret_file"),
         ("[jwt]\nalgorithm = \"none\"\n", vec![], "jwt.algorithm"),
         ("", vec![("TOLLGATE_JWT__ALGORITHM", "HS256")], "jwt.algorithm"),
-        ("[jwt]\nalgorithm = \"ES256\"\nsecret = \"0123456789012345678901234567890123456789012345678\"\n", vec![], "jwt.secret"),
+        (
+            "[jwt]\nalgorithm = \"ES256\"\nsecret = \"0123456789012345678901234567890123456789012345678\"\n",
+            vec![],
+            "jwt.secret",
+        ),
         ("", vec![("TOLLGATE_APIKEY__LISTEN", "127.0.0.1:99999")], "apikey.listen"),
     ];
     for (file, env, key) in cases {
