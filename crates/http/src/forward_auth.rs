@@ -12,7 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
 use tollgate_core::{Identity, VerifyError};
 
 use crate::AppState;
@@ -139,7 +139,13 @@ fn identity_response(identity: &Identity) -> Response {
     if let Some(realm) = &identity.realm {
         put(X_AUTH_REALM, realm);
     }
-    put(X_AUTH_EXPIRES, &identity.expires_at.format(&Rfc3339).unwrap_or_default());
+    // One shape for every token kind: RFC 3339, UTC, milliseconds.
+    let expires = identity
+        .expires_at
+        .to_offset(time::UtcOffset::UTC)
+        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"))
+        .unwrap_or_default();
+    put(X_AUTH_EXPIRES, &expires);
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     (StatusCode::OK, headers).into_response()
 }

@@ -42,3 +42,103 @@ pub(crate) fn no_store(headers: &mut HeaderMap) {
 }
 
 pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// Body text in the charset the request declares: UTF-8 (and its ASCII
+/// subset) by default, ISO-8859-1 and UTF-16 when named. `None` if the bytes
+/// cannot be read so.
+pub(crate) fn decode_text(bytes: &[u8], charset: Option<&str>) -> Option<String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match charset {
+        Some("iso-8859-1" | "latin1" | "latin-1" | "l1" | "iso_8859-1") => {
+            Some(bytes.iter().map(|&b| char::from(b)).collect())
+        }
+        Some("utf-16" | "utf-16le" | "utf-16be" | "unicode") => {
+            let big_endian = charset == Some("utf-16be") || bytes.starts_with(&[0xFE, 0xFF]);
+            let bytes = bytes
+                .strip_prefix(&[0xFF, 0xFE])
+                .or_else(|| bytes.strip_prefix(&[0xFE, 0xFF]))
+                .unwrap_or(bytes);
+            if bytes.len() % 2 != 0 {
+                return None;
+            }
+            let units: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|pair| {
+                    if big_endian {
+                        u16::from_be_bytes([pair[0], pair[1]])
+                    } else {
+                        u16::from_le_bytes([pair[0], pair[1]])
+                    }
+                })
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        // UTF-8, ASCII, or a charset we do not know: read as UTF-8, which is
+        // right for every ASCII body.
+        _ => String::from_utf8(bytes.to_vec()).ok(),
+    }
+}
+
+/// Replaces `\uD800`-style escapes of unpaired UTF-16 surrogates with
+/// `\uFFFD`, so that JSON JavaScript parsers accept (as `JSON.parse` does)
+/// also parses here instead of failing as "not JSON".
+pub(crate) fn replace_lone_surrogates(json: &str) -> std::borrow::Cow<'_, str> {
+    fn escape_at(bytes: &[u8], i: usize) -> Option<u16> {
+        let hex = bytes.get(i + 2..i + 6)?;
+        if bytes.get(i) != Some(&b'\\') || bytes.get(i + 1) != Some(&b'u') {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    }
+    if !json.contains("\\u") {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let bytes = json.as_bytes();
+    let mut out = String::with_capacity(json.len());
+    let mut i = 0;
+    let mut backslashes = 0usize;
+    while i < bytes.len() {
+        if backslashes % 2 == 0
+            && let Some(unit) = escape_at(bytes, i)
+        {
+            let lone = match unit {
+                0xD800..=0xDBFF => !matches!(escape_at(bytes, i + 6), Some(0xDC00..=0xDFFF)),
+                0xDC00..=0xDFFF => true,
+                _ => false,
+            };
+            let paired_high = matches!(unit, 0xD800..=0xDBFF) && !lone;
+            let take = if paired_high { 12 } else { 6 };
+            out.push_str(if lone { "\\uFFFD" } else { &json[i..i + take] });
+            i += take;
+            backslashes = 0;
+            continue;
+        }
+        let c = json[i..].chars().next().unwrap_or('\0');
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+        out.push(c);
+        i += c.len_utf8();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters_and_pairs_stay() {
+        assert_eq!(replace_lone_surrogates(r#"{"a":"\ud800"}"#), r#"{"a":"\uFFFD"}"#);
+        assert_eq!(replace_lone_surrogates(r#"{"a":"\udc00x"}"#), r#"{"a":"\uFFFDx"}"#);
+        assert_eq!(replace_lone_surrogates(r#"{"a":"\ud83d\ude00"}"#), r#"{"a":"\ud83d\ude00"}"#);
+        assert_eq!(replace_lone_surrogates(r#"{"a":"\\ud800"}"#), r#"{"a":"\\ud800"}"#);
+        assert_eq!(replace_lone_surrogates(r#"{"a":"é\u0041"}"#), r#"{"a":"é\u0041"}"#);
+    }
+
+    #[test]
+    fn declared_charsets_are_decoded() {
+        assert_eq!(decode_text(b"caf\xe9", Some("iso-8859-1")).as_deref(), Some("café"));
+        assert_eq!(decode_text(&[0xFF, 0xFE, b'a', 0], Some("utf-16")).as_deref(), Some("a"));
+        assert_eq!(decode_text(b"\xEF\xBB\xBFok", None).as_deref(), Some("ok"));
+        assert_eq!(decode_text(b"\xff", Some("utf-8")), None);
+    }
+}

@@ -39,6 +39,45 @@ const KNOWN_KEYS: &[&str] = &[
     "jwt.rotation_delay",
 ];
 
+/// The keys whose values are strings: read from the environment verbatim.
+const STRING_KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "public_url",
+    "login_check.path",
+    "apikey.path",
+    "apikey.listen",
+    "accesskey.path",
+    "accesskey.listen",
+    "jwt.algorithm",
+    "jwt.secret",
+    "jwt.secret_file",
+];
+
+/// `login_check.token_ttl` → `TOLLGATE_LOGIN_CHECK__TOKEN_TTL`.
+fn env_var(key: &str) -> String {
+    format!("TOLLGATE_{}", key.to_uppercase().replace('.', "__"))
+}
+
+/// One string-valued environment variable, untouched.
+struct RawEnvString {
+    key: &'static str,
+    value: String,
+}
+
+impl figment::Provider for RawEnvString {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named("environment variable")
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        match figment::util::nest(self.key, figment::value::Value::from(self.value.clone())) {
+            figment::value::Value::Dict(_, dict) => Ok(figment::Profile::Default.collect(dict)),
+            _ => Err(figment::Error::from(format!("cannot place {}", self.key))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -237,10 +276,19 @@ impl Config {
             }
             None => {}
         }
-        let env =
-            Env::prefixed("TOLLGATE_").split("__").filter(|key| KNOWN_KEYS.iter().any(|known| key == *known));
-        let config: Config =
-            figment.merge(env).extract().map_err(|err| ConfigError::Invalid(describe(err)))?;
+        // Typed values (booleans, durations) are parsed from the environment;
+        // string values are taken as they are, byte for byte (a JWT secret
+        // may well look like TOML).
+        let typed = |key: &figment::value::UncasedStr| {
+            KNOWN_KEYS.iter().any(|known| key == *known) && !STRING_KEYS.iter().any(|string| key == *string)
+        };
+        figment = figment.merge(Env::prefixed("TOLLGATE_").split("__").filter(typed));
+        for key in STRING_KEYS {
+            if let Ok(value) = std::env::var(env_var(key)) {
+                figment = figment.merge(RawEnvString { key, value });
+            }
+        }
+        let config: Config = figment.extract().map_err(|err| ConfigError::Invalid(describe(err)))?;
         config.validate()?;
         Ok(config)
     }
@@ -381,7 +429,7 @@ fn describe(err: figment::Error) -> String {
             let key = e.path.join(".").to_lowercase();
             let from_env = e.metadata.as_ref().is_some_and(|m| m.name.contains("environment"));
             let source = if from_env {
-                format!(" (from TOLLGATE_{})", key.to_uppercase().replace('.', "__"))
+                format!(" (from {})", env_var(&key))
             } else {
                 e.metadata
                     .as_ref()

@@ -397,3 +397,16 @@ async fn the_signing_key_can_come_from_a_file() {
         jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS384).expect("sign");
     assert_eq!(signature, expected, "signed with the file's key (without its line ending)");
 }
+
+#[tokio::test]
+async fn unusual_but_valid_json_is_judged_like_json_parse_would() {
+    let app = demo().await;
+    let big = format!(r#"{{"accessKey":"{DOC_KEY}","secret":"{DOC_SECRET}","x":1e400}}"#);
+    assert_eq!(app.c(Some("application/json"), &big).await.status, 201);
+    app.c(Some("application/json"), r#"{"accessKey":1e400,"secret":"b"}"#)
+        .await
+        .assert(400, &invalid(&[must_be_string("accessKey")]));
+    app.c(Some("application/json"), r#"{"accessKey":"\ud800","secret":"x"}"#).await.assert(401, UNAUTHORIZED);
+    let bom = format!("\u{feff}{{\"accessKey\":\"{DOC_KEY}\",\"secret\":\"{DOC_SECRET}\"}}");
+    assert_eq!(app.c(Some("application/json"), &bom).await.status, 201);
+}

@@ -242,7 +242,7 @@ async fn apikey_issue_list_and_revoke_work_and_never_show_the_key_again() {
     cli.json(&["principal", "add", "svc", "--no-password", "--role", "batch"], None);
     let issued = cli.json(&["apikey", "issue", "svc"], None);
     let keys: Vec<&str> = issued.as_object().expect("object").keys().map(String::as_str).collect();
-    assert_eq!(keys, ["apiKey", "expiresAt", "id", "principal"]);
+    assert_eq!(keys, ["id", "principal", "apiKey", "expiresAt"]);
     assert_eq!(issued["principal"], "svc");
     assert_eq!(issued["expiresAt"], Value::Null);
     let api_key = issued["apiKey"].as_str().expect("apiKey").to_owned();
@@ -292,7 +292,7 @@ async fn accesskey_create_list_and_set_state_drive_the_key_lifecycle() {
     let created =
         cli.json(&["accesskey", "create", "partner", "--state", "pending", "--expires", "30d"], None);
     let fields: Vec<&str> = created.as_object().expect("object").keys().map(String::as_str).collect();
-    assert_eq!(fields, ["accessKey", "expiresAt", "id", "principal", "secret", "state"]);
+    assert_eq!(fields, ["id", "principal", "accessKey", "secret", "state", "expiresAt"]);
     let access_key = created["accessKey"].as_str().expect("accessKey").to_owned();
     let secret = created["secret"].as_str().expect("secret").to_owned();
     assert_eq!(access_key.len(), 40);
@@ -310,7 +310,10 @@ async fn accesskey_create_list_and_set_state_drive_the_key_lifecycle() {
         )
     };
     assert_eq!(login().await.status, 401, "a pending key is refused");
-    assert_eq!(cli.json(&["accesskey", "set-state", &access_key, "active"], None)["state"], "active");
+    let moved = cli.json(&["accesskey", "set-state", &access_key, "active"], None);
+    assert_eq!(moved["state"], "active");
+    let order: Vec<&str> = moved.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(order, ["id", "accessKey", "principal", "state"]);
     let deadline = Instant::now() + Duration::from_secs(2);
     let token = loop {
         let reply = login().await;

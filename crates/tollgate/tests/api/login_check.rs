@@ -33,7 +33,7 @@ async fn the_documents_example_request_returns_200_with_date_token_and_refresh_t
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let body = reply.json();
     let keys: Vec<_> = body.as_object().expect("object").keys().cloned().collect();
-    assert_eq!(keys, ["date", "refresh_token", "token"]);
+    assert_eq!(keys, ["date", "token", "refresh_token"]);
     assert!(reply.text.starts_with(r#"{"date":""#), "field order: {}", reply.text);
     let token = body["token"].as_str().expect("token");
     assert_eq!(token.len(), 32);
@@ -222,4 +222,15 @@ async fn a_password_login_under_excess_load_is_shed_with_503_and_retry_after() {
     assert!(!shed.is_empty(), "64 simultaneous argon2 logins should overflow the queue");
     assert!(shed.iter().all(|(_, retry)| retry.as_ref().is_some_and(|v| v == "1")));
     assert!(results.iter().all(|(status, _)| *status == 200 || *status == 503));
+}
+
+#[tokio::test]
+async fn valid_json_with_numbers_beyond_f64_is_still_json() {
+    let app = TestApp::spawn().await;
+    app.add_user("user", "1234").await;
+    let body = r#"{"username":"user","password":"1234","x":1e400,"y":-123456789012345678901234567890}"#;
+    assert_eq!(app.post_raw(PATH, Some("application/json"), body).await.status, 200);
+    app.post_raw(PATH, Some("application/json"), r#"{"username":1e400,"password":"1234"}"#)
+        .await
+        .assert(400, &e1005());
 }

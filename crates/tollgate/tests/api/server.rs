@@ -163,3 +163,48 @@ async fn sigterm_lets_an_in_flight_login_finish_before_exiting() {
         tokio::time::timeout(Duration::from_secs(10), child.wait()).await.expect("exits").expect("status");
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[tokio::test]
+async fn string_values_from_the_environment_are_taken_verbatim() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    // Looks like a quoted TOML string; the secret is all of it, quotes included.
+    let secret = "\"an-hs384-secret-that-looks-like-toml-0123456789abcdef\"";
+    let port = free_port();
+    let mut child = tokio::process::Command::new(app.bin_path())
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            &app.config.database_url,
+        ])
+        .env("TOLLGATE_JWT__SECRET", secret)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    let token = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"accessKey":"986d8167a9b9a15e37db4ab4ad50877b01347a94","secret":"79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN/emwjFCuAfq"}"#)
+        .send()
+        .await
+        .expect("login")
+        .text()
+        .await
+        .expect("token");
+    let (message, signature) = token.rsplit_once('.').expect("jwt");
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    let expected =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS384).expect("sign");
+    assert_eq!(signature, expected);
+}

@@ -19,7 +19,7 @@ use axum::routing::post;
 use error::AccessKeyLoginError;
 
 use crate::AppState;
-use crate::http_util::{media_type, no_store, read_body};
+use crate::http_util::{media_type, no_store, read_body, replace_lone_surrogates};
 use crate::metrics::{Outcome, record_login};
 
 const CONTRACT: &str = "accesskey";
@@ -58,7 +58,11 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<schema::Credent
         return Err(AccessKeyLoginError::UnsupportedMediaType);
     }
     let bytes = read_body(body).await.ok_or(AccessKeyLoginError::TooLarge)?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| AccessKeyLoginError::MalformedJson)?;
+    // LoopBack strips a BOM and, like `JSON.parse`, accepts unpaired
+    // surrogate escapes; such a string then simply fails as a credential.
+    let text = std::str::from_utf8(&bytes).map_err(|_| AccessKeyLoginError::MalformedJson)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let value: serde_json::Value = serde_json::from_str(&replace_lone_surrogates(text))
+        .map_err(|_| AccessKeyLoginError::MalformedJson)?;
     schema::validate(value).map_err(AccessKeyLoginError::Schema)
 }

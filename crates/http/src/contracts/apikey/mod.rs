@@ -26,7 +26,7 @@ use error::ApiKeyLoginError;
 use negotiate::Format;
 
 use crate::AppState;
-use crate::http_util::{charset, media_type, no_store, read_body};
+use crate::http_util::{charset, decode_text, media_type, no_store, read_body};
 use crate::metrics::{Outcome, record_login};
 
 const CONTRACT: &str = "apikey";
@@ -73,14 +73,11 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, String
         Some("application/xml" | "text/xml") => true,
         _ => return Err(ApiKeyLoginError::UnsupportedMediaType),
     };
-    // UTF-8 (and its ASCII subset) is what ASP.NET clients send; anything
-    // else is refused as an unsupported media type rather than misread.
-    if !matches!(charset(headers).as_deref(), None | Some("utf-8" | "utf8" | "us-ascii" | "ascii")) {
-        return Err(ApiKeyLoginError::UnsupportedMediaType);
-    }
     let bytes = read_body(body).await.ok_or(ApiKeyLoginError::BadRequest)?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| ApiKeyLoginError::BadRequest)?;
+    // Only the media type decides 415; a body that cannot be read in its
+    // declared charset cannot be bound (1002).
+    let text = decode_text(&bytes, charset(headers).as_deref()).ok_or(ApiKeyLoginError::BadRequest)?;
+    let text = text.as_str();
     let request = if is_xml { xml::parse_request(text)? } else { json::parse_request(text)? };
     match (request.user_login, request.api_key) {
         (Some(login), Some(key)) if !login.is_empty() && !key.is_empty() => Ok((login, key)),
