@@ -1,6 +1,8 @@
 //! The narrow storage interface the core needs. One implementation per
 //! database lives in the `tollgate-store` crate; the core never sees SQL.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -122,6 +124,13 @@ pub trait Store: Send + Sync + 'static {
     /// changes (revocations, disabled principals, key state changes). Nodes
     /// and processes sharing the database poll it to invalidate their caches.
     async fn change_counter(&self) -> Result<i64, StoreError>;
+
+    /// Wakes `waiter` whenever another process announces a change (a
+    /// backend that can push, like PostgreSQL's `LISTEN/NOTIFY`); others
+    /// rely on polling `change_counter` and do nothing here.
+    fn announce_changes(&self, waiter: Arc<tokio::sync::Notify>) {
+        let _ = waiter;
+    }
 
     /// Deletes up to `batch` tokens that expired before `before`; returns
     /// how many were deleted.

@@ -58,7 +58,7 @@ pub(crate) fn decode_text(bytes: &[u8], charset: Option<&str>) -> Option<String>
                 .strip_prefix(&[0xFF, 0xFE])
                 .or_else(|| bytes.strip_prefix(&[0xFE, 0xFF]))
                 .unwrap_or(bytes);
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = bytes
@@ -98,7 +98,7 @@ pub(crate) fn replace_lone_surrogates(json: &str) -> std::borrow::Cow<'_, str> {
     let mut i = 0;
     let mut backslashes = 0usize;
     while i < bytes.len() {
-        if backslashes % 2 == 0
+        if backslashes.is_multiple_of(2)
             && let Some(unit) = escape_at(bytes, i)
         {
             let lone = match unit {

@@ -24,7 +24,9 @@ pub(crate) fn json_map(map: &std::collections::BTreeMap<String, String>) -> Stri
 }
 
 macro_rules! sql_store {
-    ($store:ident, $db:ty) => {
+    // `$announce`: SQL run with every change-counter bump to tell other
+    // processes at once (PostgreSQL NOTIFY), if the backend can.
+    ($store:ident, $db:ty, $announce:expr) => {
         use std::collections::BTreeMap;
 
         use async_trait::async_trait;
@@ -127,6 +129,10 @@ macro_rules! sql_store {
 
         async fn bump_changes(conn: &mut Conn) -> Result<(), sqlx::Error> {
             sqlx::query(q::BUMP_CHANGES).execute(&mut *conn).await?;
+            let announce: Option<&str> = $announce;
+            if let Some(sql) = announce {
+                sqlx::query(sql).execute(&mut *conn).await?;
+            }
             Ok(())
         }
 
@@ -631,6 +637,10 @@ macro_rules! sql_store {
                     .map_err(store_error)
             }
 
+            fn announce_changes(&self, waiter: std::sync::Arc<tokio::sync::Notify>) {
+                self.listen_for_changes(waiter);
+            }
+
             async fn change_counter(&self) -> Result<i64, StoreError> {
                 sqlx::query_scalar(q::CHANGE_COUNTER).fetch_one(&self.read).await.map_err(store_error)
             }
@@ -656,6 +666,77 @@ macro_rules! sql_store {
                     .await
                     .map_err(store_error)?;
                 Ok(tokens.rows_affected().max(refresh.rows_affected()).max(jwts.rows_affected()))
+            }
+        }
+
+        #[async_trait]
+        impl crate::portable::Portable for $store {
+            async fn export(
+                &self,
+                table: &crate::portable::Table,
+                after: Option<&crate::portable::Cell>,
+                now_ms: i64,
+            ) -> Result<Vec<Vec<crate::portable::Cell>>, sqlx::Error> {
+                use crate::portable::{Cell, Kind};
+                let sql = table.select();
+                let query = sqlx::query(&sql);
+                // `$1`: the last key seen (typed as the key column), `$2`: now.
+                let query = match (table.columns[0].1, after) {
+                    (Kind::Uuid, Some(Cell::Uuid(v))) => query.bind(*v),
+                    (Kind::Uuid, _) => query.bind(None::<Uuid>),
+                    (Kind::Bytes, Some(Cell::Bytes(v))) => query.bind(v.clone()),
+                    (Kind::Bytes, _) => query.bind(None::<Vec<u8>>),
+                    (_, Some(Cell::Text(v))) => query.bind(v.clone()),
+                    (_, _) => query.bind(None::<String>),
+                };
+                let query = if table.live_only { query.bind(now_ms) } else { query };
+                let rows = query.fetch_all(&self.read).await?;
+                rows.iter()
+                    .map(|row| {
+                        table
+                            .columns
+                            .iter()
+                            .map(|(name, kind)| {
+                                Ok(match kind {
+                                    Kind::Uuid => Cell::Uuid(row.try_get(*name)?),
+                                    Kind::Text => Cell::Text(row.try_get(*name)?),
+                                    Kind::Int => Cell::Int(row.try_get(*name)?),
+                                    Kind::Small => Cell::Small(row.try_get(*name)?),
+                                    Kind::Bool => Cell::Bool(row.try_get(*name)?),
+                                    Kind::Bytes => Cell::Bytes(row.try_get(*name)?),
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+
+            async fn import(
+                &self,
+                table: &crate::portable::Table,
+                rows: &[Vec<crate::portable::Cell>],
+            ) -> Result<u64, sqlx::Error> {
+                use crate::portable::Cell;
+                let sql = table.insert();
+                let mut tx = self.write.begin().await?;
+                let mut inserted = 0;
+                for row in rows {
+                    let mut query = sqlx::query(&sql);
+                    for cell in row {
+                        query = match cell {
+                            Cell::Uuid(v) => query.bind(*v),
+                            Cell::Text(v) => query.bind(v.clone()),
+                            Cell::Int(v) => query.bind(*v),
+                            Cell::Small(v) => query.bind(*v),
+                            Cell::Bool(v) => query.bind(*v),
+                            Cell::Bytes(v) => query.bind(v.clone()),
+                        };
+                    }
+                    inserted += query.execute(&mut *tx).await?.rows_affected();
+                }
+                bump_changes(&mut tx).await?;
+                tx.commit().await?;
+                Ok(inserted)
             }
         }
 

@@ -9,6 +9,7 @@
 mod backend;
 mod error;
 mod group_commit;
+mod portable;
 mod postgres;
 mod queries;
 mod sqlite;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::OpenError;
+pub use portable::{MigrateDataError, migrate_data};
 use tollgate_core::Store;
 
 /// How to reach the database.

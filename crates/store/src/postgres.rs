@@ -4,7 +4,45 @@ use sqlx::postgres::PgPoolOptions;
 
 use crate::{OpenError, StoreOptions};
 
-crate::backend::sql_store!(PgStore, sqlx::Postgres);
+/// The channel every change is announced on.
+const CHANGES_CHANNEL: &str = "tollgate_changes";
+
+crate::backend::sql_store!(PgStore, sqlx::Postgres, Some("SELECT pg_notify('tollgate_changes', '')"));
+
+impl PgStore {
+    /// Listens on the changes channel and wakes `waiter` on every
+    /// notification. A dropped connection is re-established (and the waiter
+    /// woken, since notifications may have been missed meanwhile); polling
+    /// the change counter covers any gap.
+    fn listen_for_changes(&self, waiter: std::sync::Arc<tokio::sync::Notify>) {
+        let pool = self.write.clone();
+        tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => match listener.listen(CHANGES_CHANNEL).await {
+                        Ok(()) => {
+                            waiter.notify_one();
+                            loop {
+                                match listener.try_recv().await {
+                                    // `None`: the connection was lost; the next
+                                    // call reconnects.
+                                    Ok(_) => waiter.notify_one(),
+                                    Err(err) => {
+                                        tracing::debug!(%err, "change listener lost PostgreSQL");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        Err(err) => tracing::debug!(%err, "cannot LISTEN for changes"),
+                    },
+                    Err(err) => tracing::debug!(%err, "change listener cannot connect"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
+    }
+}
 
 impl PgStore {
     pub(crate) async fn open(url: &str, options: &StoreOptions) -> Result<Self, OpenError> {

@@ -8,7 +8,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::{OpenError, StoreOptions};
 
-crate::backend::sql_store!(SqliteStore, sqlx::Sqlite);
+crate::backend::sql_store!(SqliteStore, sqlx::Sqlite, None);
+
+impl SqliteStore {
+    /// One file, one machine: other processes' changes are found by polling.
+    fn listen_for_changes(&self, _waiter: std::sync::Arc<tokio::sync::Notify>) {}
+}
 
 impl SqliteStore {
     pub(crate) async fn open(url: &str, options: &StoreOptions) -> Result<Self, OpenError> {

@@ -231,33 +231,44 @@ impl LoginService {
         self.usage.flush(self.store.as_ref()).await;
     }
 
-    /// Watches the store's change counter and forgets cached state when
-    /// another process (a CLI, another node) revoked or changed something.
+    /// Keeps caches current with changes made elsewhere (a CLI, another
+    /// node): polls the store's change counter every `every`, and wakes at
+    /// once when the store announces a change (PostgreSQL `LISTEN/NOTIFY`).
+    ///
+    /// While the database is unreachable the caches are kept: nothing can be
+    /// revoked without it, and what was valid stays valid. Once it answers
+    /// again everything cached is dropped, since other nodes may have changed
+    /// things meanwhile.
     pub fn spawn_change_watcher(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let service = Arc::clone(self);
+        let announced = Arc::new(tokio::sync::Notify::new());
+        service.store.announce_changes(Arc::clone(&announced));
         tokio::spawn(async move {
             let mut seen = None;
+            let mut stale = false;
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = announced.notified() => {}
+                }
                 match service.store.change_counter().await {
-                    Ok(now) if seen != Some(now) => {
-                        if seen.is_some() {
+                    Ok(now) => {
+                        if stale || seen.is_some_and(|seen| seen != now) {
                             service.forget_cached();
                             if let Err(err) = service.reload_signing_keys().await {
                                 tracing::warn!(%err, "could not reload signing keys");
                             }
                         }
                         seen = Some(now);
+                        stale = false;
                     }
-                    Ok(_) => {}
-                    // The database is away: nothing cached can be trusted to
-                    // stay current, and requests will fail anyway.
                     Err(err) => {
-                        tracing::debug!(%err, "change counter unavailable");
-                        service.forget_cached();
-                        seen = None;
+                        if !stale {
+                            tracing::warn!(%err, "database unreachable; serving from caches until it returns");
+                        }
+                        stale = true;
                     }
                 }
             }

@@ -47,6 +47,15 @@ pub enum Command {
     },
     /// Create or update the database schema, then exit
     Migrate,
+    /// Copy principals, credentials, live tokens and keys from one database to another
+    MigrateData {
+        /// Source database URL (e.g. sqlite://tollgate.db)
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// Target database URL (e.g. postgres://user@host/db)
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Manage principals (who can log in)
     #[command(subcommand)]
     Principal(principal::PrincipalCommand),
@@ -92,6 +101,24 @@ impl Cli {
             Command::Migrate => {
                 crate::server::open_store(&config).await?;
                 output::done(self.json, "database is up to date", serde_json::json!({ "migrated": true }));
+                Ok(())
+            }
+            Command::MigrateData { from, to } => {
+                tollgate_store::Backend::of(&from)?;
+                tollgate_store::Backend::of(&to)?;
+                let copied =
+                    tollgate_store::migrate_data(&from, &to, &crate::server::store_options(&config)).await?;
+                let mut human = format!(
+                    "copied {} to {}:",
+                    tollgate_store::redact_url(&from),
+                    tollgate_store::redact_url(&to)
+                );
+                let mut counts = serde_json::Map::new();
+                for (table, rows) in &copied {
+                    human.push_str(&format!("\n  {table}: {rows}"));
+                    counts.insert((*table).to_owned(), serde_json::Value::from(*rows));
+                }
+                output::done(self.json, &human, serde_json::json!({ "copied": counts }));
                 Ok(())
             }
             Command::Principal(command) => {

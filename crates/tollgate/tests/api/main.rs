@@ -7,6 +7,7 @@
 mod accesskey;
 mod apikey;
 mod cli;
+mod cluster;
 mod forward_auth;
 mod helpers;
 mod jwks;
