@@ -15,6 +15,10 @@ pub(crate) enum WriteOp {
 /// Most writes one group commit takes at once.
 pub(crate) const MAX_BATCH: usize = 512;
 
+/// Rows per multi-row INSERT (7 parameters each stays far below SQLite's
+/// 32 766-parameter limit).
+pub(crate) const ROWS_PER_INSERT: usize = 256;
+
 pub(crate) fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
@@ -44,7 +48,7 @@ macro_rules! sql_store {
         use tollgate_core::time_util::{from_millis, now, to_millis};
         use uuid::Uuid;
 
-        use crate::backend::{MAX_BATCH, WriteOp, json_list, json_map};
+        use crate::backend::{MAX_BATCH, ROWS_PER_INSERT, WriteOp, json_list, json_map};
         use crate::error::store_error;
         use crate::group_commit::GroupCommit;
         use crate::queries as q;
@@ -69,29 +73,65 @@ macro_rules! sql_store {
             }
         }
 
+        /// One transaction for the whole batch, and one multi-row INSERT per
+        /// table: a statement per row would cost a round trip per row.
         async fn write_batch(pool: &sqlx::Pool<$db>, ops: Vec<WriteOp>) -> Result<(), sqlx::Error> {
-            let mut tx = pool.begin().await?;
+            let mut sessions = Vec::new();
+            let mut tokens = Vec::with_capacity(ops.len());
+            let mut refreshes = Vec::new();
             // Last-use times ride along: one update per key per batch, not
             // one per login.
             let mut last_use: BTreeMap<Uuid, i64> = BTreeMap::new();
             for op in &ops {
-                if let WriteOp::Token(TokenRecord { credential_id: Some(id), issued_at, .. }) = op {
-                    let at = last_use.entry(id.0).or_default();
-                    *at = (*at).max(to_millis(*issued_at));
-                }
                 match op {
-                    WriteOp::Token(token) => insert_token(&mut tx, token).await?,
+                    WriteOp::Token(token) => {
+                        if let Some(id) = token.credential_id {
+                            let at = last_use.entry(id.0).or_default();
+                            *at = (*at).max(to_millis(token.issued_at));
+                        }
+                        tokens.push(token);
+                    }
                     WriteOp::Session(new) => {
-                        sqlx::query(q::INSERT_SESSION)
-                            .bind(new.session.id)
-                            .bind(new.session.principal_id.0)
-                            .bind(to_millis(new.session.created_at))
-                            .execute(&mut *tx)
-                            .await?;
-                        insert_token(&mut tx, &new.token).await?;
-                        insert_refresh(&mut tx, &new.refresh).await?;
+                        sessions.push(&new.session);
+                        tokens.push(&new.token);
+                        refreshes.push(&new.refresh);
                     }
                 }
+            }
+            let mut tx = pool.begin().await?;
+            for chunk in sessions.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO sessions (id, principal_id, created_at) ");
+                insert.push_values(chunk, |mut row, s| {
+                    row.push_bind(s.id).push_bind(s.principal_id.0).push_bind(to_millis(s.created_at));
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
+            for chunk in tokens.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO tokens (hash, kind, principal_id, session_id, credential_id, issued_at, expires_at) ",
+                );
+                insert.push_values(chunk, |mut row, t| {
+                    row.push_bind(t.hash.as_bytes().to_vec())
+                        .push_bind(t.kind.code())
+                        .push_bind(t.principal_id.0)
+                        .push_bind(t.session_id)
+                        .push_bind(t.credential_id.map(|c| c.0))
+                        .push_bind(to_millis(t.issued_at))
+                        .push_bind(to_millis(t.expires_at));
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
+            for chunk in refreshes.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO refresh_tokens (hash, session_id, issued_at, expires_at) ",
+                );
+                insert.push_values(chunk, |mut row, r| {
+                    row.push_bind(r.hash.as_bytes().to_vec())
+                        .push_bind(r.session_id)
+                        .push_bind(to_millis(r.issued_at))
+                        .push_bind(to_millis(r.expires_at));
+                });
+                insert.build().execute(&mut *tx).await?;
             }
             for (id, at) in last_use {
                 sqlx::query(q::TOUCH_API_KEY).bind(id).bind(at).execute(&mut *tx).await?;

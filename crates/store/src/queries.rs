@@ -14,9 +14,6 @@ pub(crate) const INSERT_PRINCIPAL_IF_ABSENT: &str = "INSERT INTO principals \
     (id, name, roles, realm, attributes, enabled, password_hash, created_at) \
     VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) ON CONFLICT (name) DO NOTHING";
 
-pub(crate) const INSERT_SESSION: &str =
-    "INSERT INTO sessions (id, principal_id, created_at) VALUES ($1, $2, $3)";
-
 pub(crate) const INSERT_TOKEN: &str = "INSERT INTO tokens \
     (hash, kind, principal_id, session_id, credential_id, issued_at, expires_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7)";

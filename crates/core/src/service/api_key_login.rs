@@ -26,7 +26,15 @@ impl LoginService {
     pub async fn login_with_api_key(&self, login: &str, api_key: &str) -> Result<IssuedToken, LoginError> {
         let raw = decode_api_key(api_key).ok_or(LoginError::MalformedKey)?;
         let key_hash = self.keys.credential_hash(&raw);
-        let key = self.store.find_api_key(&key_hash).await?.ok_or(LoginError::BadCredentials)?;
+        let key = match self.api_keys.get(&key_hash) {
+            Some(hit) => hit,
+            None => {
+                let found = self.store.find_api_key(&key_hash).await?.ok_or(LoginError::BadCredentials)?;
+                let found = std::sync::Arc::new(found);
+                self.api_keys.insert(key_hash, std::sync::Arc::clone(&found));
+                found
+            }
+        };
         if key.principal.name != login || !key.principal.enabled {
             return Err(LoginError::BadCredentials);
         }

@@ -132,6 +132,8 @@ pub struct LoginService {
     /// Access keys by their public `accessKey` (logins) and by id (JWT checks).
     access_keys: moka::sync::Cache<String, Arc<AccessKeyLookup>>,
     access_keys_by_id: moka::sync::Cache<uuid::Uuid, Arc<AccessKeyLookup>>,
+    /// API keys by their keyed hash (contract B logins).
+    api_keys: moka::sync::Cache<[u8; 32], Arc<crate::model::ApiKeyLookup>>,
     /// Whether a JWT's `jti` was revoked.
     revoked_jtis: moka::sync::Cache<uuid::Uuid, bool>,
     usage: Arc<UsageRecorder>,
@@ -156,6 +158,7 @@ impl LoginService {
             jwt,
             access_keys: key_cache(limits),
             access_keys_by_id: key_cache(limits),
+            api_keys: key_cache(limits),
             revoked_jtis: moka::sync::Cache::builder()
                 .max_capacity(limits.token_cache_entries)
                 .time_to_live(Duration::from_secs(300))
@@ -218,6 +221,7 @@ impl LoginService {
         self.verified.invalidate_all();
         self.access_keys.invalidate_all();
         self.access_keys_by_id.invalidate_all();
+        self.api_keys.invalidate_all();
         self.revoked_jtis.invalidate_all();
     }
 

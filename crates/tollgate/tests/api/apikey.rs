@@ -329,6 +329,12 @@ async fn a_principal_may_hold_several_keys_and_a_disabled_one_gets_1003() {
     assert_eq!(app.b(Some(JSON), None, &json_body("John.Doo", &second)).await.status, 200);
     assert_eq!(app.b(Some(JSON), None, JSON_SAMPLE).await.status, 200);
     admin::set_enabled(app.store.as_ref(), "John.Doo", false).await.expect("disable");
+    // Changed by another process: the server's key cache follows within 2 s.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while app.b(Some(JSON), None, JSON_SAMPLE).await.status != 401 {
+        assert!(Instant::now() < deadline, "a disabled principal still logs in");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     app.b(Some(JSON), None, JSON_SAMPLE).await.assert(401, &json_error(1003, D1003));
 }
 

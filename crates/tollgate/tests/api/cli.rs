@@ -271,8 +271,16 @@ async fn apikey_issue_list_and_revoke_work_and_never_show_the_key_again() {
     assert_eq!(app.post_raw("/api/login", Some("application/json"), body.clone()).await.status, 200);
 
     assert_eq!(cli.json(&["apikey", "revoke", id], None)["revoked"], true);
-    let refused = app.post_raw("/api/login", Some("application/json"), body).await;
-    assert_eq!((refused.status, refused.json()["Result"]["ErrorNumber"].clone()), (401, json!(1004)));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let refused = loop {
+        let reply = app.post_raw("/api/login", Some("application/json"), body.clone()).await;
+        if reply.status == 401 {
+            break reply;
+        }
+        assert!(Instant::now() < deadline, "a revoked key still logs in after 2 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(refused.json()["Result"]["ErrorNumber"], json!(1004));
     let list = cli.json(&["apikey", "list", "svc"], None);
     assert!(
         list.as_array().expect("array").iter().any(|k| k["id"] == issued["id"] && k["state"] == "revoked")

@@ -208,3 +208,82 @@ async fn string_values_from_the_environment_are_taken_verbatim() {
         jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS384).expect("sign");
     assert_eq!(signature, expected);
 }
+
+#[tokio::test]
+async fn under_concurrent_load_every_token_answered_before_kill_minus_9_survives() {
+    let mut app = TestApp::spawn_demo_with(|_| {}).await;
+    app.stop().await;
+    let port = free_port();
+    let start = |port: u16| {
+        let mut command = tokio::process::Command::new(app.bin_path());
+        command
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", &app.config.database_url])
+            .env("TOLLGATE_APIKEY__TOKEN_TTL", "10m")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    };
+    let mut child = start(port).spawn().expect("start");
+    wait_until_listening(&mut child).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let (client, url) = (client.clone(), format!("{base}/api/login"));
+        clients.spawn(async move {
+            let mut answered = Vec::new();
+            loop {
+                let sent = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(r#"{"UserLogin":"John.Doo","ApiKey":"hDn/LFXIPESM036W+s7VKg=="}"#)
+                    .send()
+                    .await;
+                let Ok(response) = sent else { break };
+                if response.status() != 200 {
+                    break;
+                }
+                let Ok(body) = response.json::<serde_json::Value>().await else { break };
+                answered.push(body["Token"].as_str().unwrap_or_default().to_owned());
+            }
+            answered
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    child.start_kill().expect("kill -9"); // SIGKILL while writes are in flight
+    let _ = child.wait().await;
+    let answered: Vec<String> = clients.join_all().await.into_iter().flatten().collect();
+    assert!(answered.len() > 100, "only {} logins were answered before the kill", answered.len());
+
+    let mut restarted = start(port).spawn().expect("restart");
+    wait_until_listening(&mut restarted).await;
+    let mut lost = 0;
+    for token in &answered {
+        let status = client
+            .get(format!("{base}/auth/verify"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("verify")
+            .status();
+        if status != 200 {
+            lost += 1;
+        }
+    }
+    assert_eq!(lost, 0, "{lost} of {} answered tokens were lost", answered.len());
+    eprintln!("{} tokens answered before kill -9, all valid after restart", answered.len());
+}
+
+async fn wait_until_listening(child: &mut tokio::process::Child) {
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
+            Ok(Ok(Some(line))) if line.contains("listening on") => break,
+            Ok(Ok(Some(_))) => continue,
+            _ => panic!("tollgate did not start"),
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+}
