@@ -414,17 +414,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_session(&self, session: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
-                let attempt = async {
-                    let mut tx = self.write.begin().await?;
-                    sqlx::query(q::REVOKE_SESSION)
-                        .bind(session)
-                        .bind(to_millis(at))
-                        .execute(&mut *tx)
-                        .await?;
-                    bump_changes(&mut tx).await?;
-                    tx.commit().await
-                };
-                attempt.await.map_err(store_error)
+                self.execute_and_bump(&[q::REVOKE_SESSION], session, to_millis(at)).await.map(|_| ())
             }
 
             async fn revoke_principal_tokens(
@@ -487,7 +477,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_api_key(&self, id: CredentialId, at: OffsetDateTime) -> Result<bool, StoreError> {
-                self.update_key_and_bump(&[q::REVOKE_API_KEY], id.0, to_millis(at)).await
+                self.execute_and_bump(&[q::REVOKE_API_KEY], id.0, to_millis(at)).await
             }
 
             async fn revoke_credential_tokens(
@@ -496,7 +486,7 @@ macro_rules! sql_store {
                 at: OffsetDateTime,
             ) -> Result<bool, StoreError> {
                 let statements = [q::REVOKE_API_KEY_TOKENS, q::REVOKE_ACCESS_KEY_TOKENS];
-                self.update_key_and_bump(&statements, id.0, to_millis(at)).await
+                self.execute_and_bump(&statements, id.0, to_millis(at)).await
             }
 
             async fn insert_access_key(&self, key: AccessKeyRecord) -> Result<bool, StoreError> {
@@ -597,17 +587,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_jwt(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<(), StoreError> {
-                let attempt = async {
-                    let mut tx = self.write.begin().await?;
-                    sqlx::query(q::REVOKE_JWT)
-                        .bind(jti)
-                        .bind(to_millis(expires_at))
-                        .execute(&mut *tx)
-                        .await?;
-                    bump_changes(&mut tx).await?;
-                    tx.commit().await
-                };
-                attempt.await.map_err(store_error)
+                self.execute_and_bump(&[q::REVOKE_JWT], jti, to_millis(expires_at)).await.map(|_| ())
             }
 
             async fn is_jwt_revoked(&self, jti: Uuid) -> Result<bool, StoreError> {
@@ -783,7 +763,7 @@ macro_rules! sql_store {
         impl $store {
             /// Runs each statement with (`id`, `at`) and bumps the change counter
             /// in one transaction; `true` if any row matched.
-            async fn update_key_and_bump(
+            async fn execute_and_bump(
                 &self,
                 statements: &[&str],
                 id: Uuid,

@@ -95,17 +95,6 @@ fn forge(header: &Value, claims: &Value, secret: &[u8], algorithm: jsonwebtoken:
     format!("{message}.{signature}")
 }
 
-async fn refused_within_two_seconds(app: &TestApp, token: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline {
-        if app.verify(token).await.status == 401 {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[tokio::test]
 async fn the_documents_request_returns_201_and_a_bare_hs384_jwt_with_the_contracts_claims() {
     let app = demo().await;
@@ -355,7 +344,7 @@ async fn key_state_changes_reach_its_tokens_within_two_seconds_and_revoked_is_fi
     let app = demo().await;
     let token = app.jwt(DOC_KEY, DOC_SECRET).await;
     admin::set_access_key_state(app.store.as_ref(), DOC_KEY, AccessKeyState::Expired).await.expect("expire");
-    assert!(refused_within_two_seconds(&app, &token).await);
+    assert!(app.refused_within_two_seconds(&token).await);
     admin::set_access_key_state(app.store.as_ref(), DOC_KEY, AccessKeyState::Active)
         .await
         .expect("re-activate");
@@ -365,7 +354,7 @@ async fn key_state_changes_reach_its_tokens_within_two_seconds_and_revoked_is_fi
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     admin::set_access_key_state(app.store.as_ref(), DOC_KEY, AccessKeyState::Revoked).await.expect("revoke");
-    assert!(refused_within_two_seconds(&app, &token).await);
+    assert!(app.refused_within_two_seconds(&token).await);
     assert!(admin::set_access_key_state(app.store.as_ref(), DOC_KEY, AccessKeyState::Active).await.is_err());
     app.c_login(DOC_KEY, DOC_SECRET).await.assert(401, UNAUTHORIZED);
 }

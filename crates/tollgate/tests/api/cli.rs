@@ -95,7 +95,7 @@ async fn principal_list_show_disable_enable_and_remove_work() {
     let token = app.login("bob", "pw").await["token"].as_str().expect("token").to_owned();
     assert_eq!(cli.json(&["principal", "disable", "bob"], None)["enabled"], false);
     assert_eq!(app.post_login_check(&json!({"username":"bob","password":"pw"})).await.status, 401);
-    assert!(eventually_refused(&app, &token).await);
+    assert!(app.refused_within_two_seconds(&token).await);
     assert_eq!(cli.json(&["principal", "enable", "bob"], None)["enabled"], true);
     assert_eq!(app.post_login_check(&json!({"username":"bob","password":"pw"})).await.status, 200);
 
@@ -139,7 +139,7 @@ async fn token_revoke_stops_a_token_on_the_running_server_within_two_seconds() {
     let token = login["token"].as_str().expect("token");
     assert_eq!(app.verify(token).await.status, 200);
     assert_eq!(cli.json(&["token", "revoke", token], None)["revoked"], true);
-    assert!(eventually_refused(&app, token).await);
+    assert!(app.refused_within_two_seconds(token).await);
 
     let out = cli.run(&["token", "revoke", "not-a-token"], None);
     assert!(!out.status.success());
@@ -147,23 +147,12 @@ async fn token_revoke_stops_a_token_on_the_running_server_within_two_seconds() {
     // A refresh token revokes its whole session.
     let login = app.login("user", "1234").await;
     cli.json(&["token", "revoke", login["refresh_token"].as_str().expect("refresh")], None);
-    assert!(eventually_refused(&app, login["token"].as_str().expect("token")).await);
+    assert!(app.refused_within_two_seconds(login["token"].as_str().expect("token")).await);
     assert_eq!(app.refresh(login["refresh_token"].as_str().expect("refresh")).await.status, 401);
 
     let login = app.login("user", "1234").await;
     cli.json(&["token", "revoke", "--principal", "user"], None);
-    assert!(eventually_refused(&app, login["token"].as_str().expect("token")).await);
-}
-
-async fn eventually_refused(app: &TestApp, token: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline {
-        if app.verify(token).await.status == 401 {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
+    assert!(app.refused_within_two_seconds(login["token"].as_str().expect("token")).await);
 }
 
 #[tokio::test]
@@ -267,7 +256,7 @@ async fn apikey_issue_list_and_revoke_work_and_never_show_the_key_again() {
     let token = login.json()["Token"].as_str().expect("token").to_owned();
     let id = issued["id"].as_str().expect("id");
     cli.json(&["token", "revoke", "--key", id], None);
-    assert!(eventually_refused(&app, &token).await);
+    assert!(app.refused_within_two_seconds(&token).await);
     assert_eq!(app.post_raw("/api/login", Some("application/json"), body.clone()).await.status, 200);
 
     assert_eq!(cli.json(&["apikey", "revoke", id], None)["revoked"], true);
@@ -342,7 +331,7 @@ async fn accesskey_create_list_and_set_state_drive_the_key_lifecycle() {
 
     let id = created["id"].as_str().expect("id");
     assert_eq!(cli.json(&["accesskey", "set-state", id, "revoked"], None)["state"], "revoked");
-    assert!(eventually_refused(&app, &token).await);
+    assert!(app.refused_within_two_seconds(&token).await);
     let out = cli.run(&["accesskey", "set-state", &access_key, "active"], None);
     assert!(!out.status.success(), "revoked is final");
     assert!(String::from_utf8_lossy(&out.stderr).contains("final"));

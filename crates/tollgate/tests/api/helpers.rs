@@ -169,6 +169,19 @@ impl TestApp {
         self.get("/auth/verify", Some(&format!("Bearer {token}"))).await
     }
 
+    /// Polls until `token` is refused: a change made by another process (the
+    /// CLI, another node) may take up to 2 s to reach the server.
+    pub async fn refused_within_two_seconds(&self, token: &str) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
+            if self.verify(token).await.status == 401 {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     pub async fn get(&self, path: &str, authorization: Option<&str>) -> Reply {
         let mut request = self.client.get(self.url(path));
         if let Some(value) = authorization {

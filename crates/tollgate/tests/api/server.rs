@@ -83,17 +83,7 @@ async fn spawn_binary(app: &TestApp, port: u16) -> tokio::process::Child {
         .kill_on_drop(true)
         .spawn()
         .expect("start tollgate");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        match tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
-            Ok(Ok(Some(line))) if line.contains("listening on") => break,
-            Ok(Ok(Some(_))) => continue,
-            _ => panic!("tollgate did not start"),
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    wait_until_listening(&mut child).await;
     child
 }
 
