@@ -1,11 +1,10 @@
 //! `POST /oauth2/introspect` (RFC 7662): any active access key may ask about
 //! any token.
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use tollgate_core::TokenKindHint;
 
@@ -72,12 +71,5 @@ pub(super) async fn introspect_token(
         }))
     }
     .await;
-    match result {
-        Ok(body) => {
-            let mut response = Json(body).into_response();
-            crate::http_util::no_store(response.headers_mut());
-            response
-        }
-        Err(err) => err.into_response(),
-    }
+    super::respond(result)
 }

@@ -28,3 +28,16 @@ pub fn routes() -> Router<AppState> {
         .route(REVOKE_PATH, post(revoke::revoke_token))
         .route(METADATA_PATH, get(metadata::server_metadata))
 }
+
+/// A JSON answer that nobody may cache (RFC 6749 §5.1), or the error.
+fn respond<T: serde::Serialize>(result: Result<T, error::OAuthError>) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match result {
+        Ok(body) => {
+            let mut response = axum::Json(body).into_response();
+            crate::http_util::no_store(response.headers_mut());
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}

@@ -2,11 +2,10 @@
 
 use std::time::Instant;
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 
 use super::client_auth::{optional_client, required_client};
@@ -36,14 +35,7 @@ pub(super) async fn issue_token(State(state): State<AppState>, headers: HeaderMa
         Err(_) => Outcome::InvalidRequest,
     };
     record_login("oauth2", outcome, started);
-    match result {
-        Ok(body) => {
-            let mut response = Json(body).into_response();
-            crate::http_util::no_store(response.headers_mut());
-            response
-        }
-        Err(err) => err.into_response(),
-    }
+    super::respond(result)
 }
 
 async fn grant(state: &AppState, headers: &HeaderMap, body: Body) -> Result<TokenResponse, OAuthError> {

@@ -49,18 +49,15 @@ impl TestApp {
 
     /// Starts a server whose configuration `tweak` may change first.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config {
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            database_url: fresh_database(&dir).await,
-            ..Config::default()
-        };
-        tweak(&mut config);
-        Self::start(config, dir).await
+        Self::spawn_seeded(tweak, false).await
     }
 
     /// Starts a server seeded with the documents' demo credentials.
     pub async fn spawn_demo_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_seeded(tweak, true).await
+    }
+
+    async fn spawn_seeded(tweak: impl FnOnce(&mut Config), demo: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
@@ -68,7 +65,7 @@ impl TestApp {
             ..Config::default()
         };
         tweak(&mut config);
-        Self::start_seeded(config, dir, true).await
+        Self::start_seeded(config, dir, demo).await
     }
 
     pub async fn start(config: Config, dir: TempDir) -> Self {
