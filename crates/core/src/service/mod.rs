@@ -78,7 +78,9 @@ impl Default for ServiceLimits {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             password_workers: cores,
-            password_queue: cores * 4,
+            // 32 waiting per worker bounds the wait to about half a second at
+            // OWASP parameters (~17 ms per verify); beyond that, shed.
+            password_queue: cores * 32,
             token_cache_entries: 100_000,
             key_cache_entries: 10_000,
         }
@@ -134,6 +136,9 @@ pub struct LoginService {
     access_keys_by_id: moka::sync::Cache<uuid::Uuid, Arc<AccessKeyLookup>>,
     /// API keys by their keyed hash (contract B logins).
     api_keys: moka::sync::Cache<[u8; 32], Arc<crate::model::ApiKeyLookup>>,
+    /// JWTs whose signature was checked, by token hash: a signature stays
+    /// valid, so later checks only judge expiry, key state and revocation.
+    verified_jwts: moka::sync::Cache<TokenHash, Arc<crate::jwt::VerifiedClaims>>,
     /// Whether a JWT's `jti` was revoked.
     revoked_jtis: moka::sync::Cache<uuid::Uuid, bool>,
     usage: Arc<UsageRecorder>,
@@ -159,6 +164,10 @@ impl LoginService {
             access_keys: key_cache(limits),
             access_keys_by_id: key_cache(limits),
             api_keys: key_cache(limits),
+            verified_jwts: moka::sync::Cache::builder()
+                .max_capacity(limits.token_cache_entries)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
             revoked_jtis: moka::sync::Cache::builder()
                 .max_capacity(limits.token_cache_entries)
                 .time_to_live(Duration::from_secs(300))

@@ -34,7 +34,22 @@ impl LoginService {
     /// A JWT is checked statelessly (signature, algorithm, expiry) apart from
     /// the current state of the access key it names and of its holder.
     async fn verify_jwt(&self, token: &str) -> Result<Identity, VerifyError> {
-        let claims = self.codec().verify(token).map_err(|err| VerifyError::Invalid(err.to_string()))?;
+        let hash = TokenHash::of(token);
+        let claims = match self.verified_jwts.get(&hash) {
+            // The signature was checked before; expiry is judged again below.
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(
+                    self.codec().verify(token).map_err(|err| VerifyError::Invalid(err.to_string()))?,
+                );
+                self.verified_jwts.insert(hash, Arc::clone(&claims));
+                claims
+            }
+        };
+        let leeway = i64::try_from(self.policy.jwt_leeway.as_secs()).unwrap_or(i64::MAX);
+        if claims.exp.saturating_add(leeway) < now().unix_timestamp() {
+            return Err(VerifyError::Expired);
+        }
         let key = self.access_key_by_id(CredentialId(claims.ak)).await?.ok_or(VerifyError::Revoked)?;
         if key.principal.id != PrincipalId(claims.uid) {
             return Err(VerifyError::Invalid("uid does not match the access key".into()));
@@ -64,8 +79,8 @@ impl LoginService {
         Ok(Identity {
             principal_id: key.principal.id,
             name: key.principal.name.clone(),
-            roles: claims.ar,
-            realm: claims.realm,
+            roles: claims.ar.clone(),
+            realm: claims.realm.clone(),
             attributes: key.principal.attributes.clone(),
             issued_at: from_millis(issued_ms),
             expires_at: from_millis(claims.exp.saturating_mul(1000)),

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Tollgate's benchmark: builds the release binary, starts it on SQLite and then
+# on PostgreSQL (BENCH_POSTGRES_URL, default the local test database), drives
+# every scenario with wrk on 127.0.0.1 for a bounded time, and prints one table
+# per backend: requests/s, p50, p99, and the ratio to the same server's
+# GET /healthz measured in the same run.
+#
+#   bench/run.sh                       # both backends, 8 s per scenario
+#   BENCH_SECONDS=4 BENCH_BACKENDS=sqlite bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BENCH_DIR="$PWD/bench"; export BENCH_DIR
+SECONDS_PER_RUN="${BENCH_SECONDS:-8}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
+PG_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+PORT="${BENCH_PORT:-18480}"
+BASE="http://127.0.0.1:$PORT"
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian package)" >&2
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release --locked -q -p tollgate
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/tollgate"
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+C_BODY='{"accessKey":"986d8167a9b9a15e37db4ab4ad50877b01347a94","secret":"79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN/emwjFCuAfq"}'
+B_JSON='{"Result":null,"UserLogin":"John.Doo","ApiKey":"hDn/LFXIPESM036W+s7VKg=="}'
+B_XML='<Request><UserLogin>John.Doo</UserLogin><ApiKey>hDn/LFXIPESM036W+s7VKg==</ApiKey></Request>'
+A_BODY='{"username":"user","password":"1234"}'
+CLIENT="client_id=986d8167a9b9a15e37db4ab4ad50877b01347a94&client_secret=79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN%2FemwjFCuAfq"
+
+start_server() { # $1: database URL
+  "$BIN" serve --demo --listen "127.0.0.1:$PORT" --database "$1" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null && return; sleep 0.1; done
+  echo "server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+
+stop_server() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+
+# run NAME CONNECTIONS SCRIPT PATH [ENV=VALUE...]: one bounded wrk run → JSON line.
+run() {
+  local name=$1 connections=$2 script=$3 path=$4; shift 4
+  local threads=2; [ "$connections" -lt 2 ] && threads=1
+  local line
+  line=$(env "$@" wrk -t"$threads" -c"$connections" -d"${SECONDS_PER_RUN}s" --timeout 5s \
+           -s "$BENCH_DIR/wrk/$script" "$BASE$path" | tail -n 1)
+  echo "$name|$line" >>"$WORK/results"
+}
+
+table() { # $1: backend
+  python3 - "$WORK/results" "$1" <<'PY'
+import json, sys
+rows = [line.rstrip("\n").split("|", 1) for line in open(sys.argv[1])]
+results = {name: json.loads(data) for name, data in rows}
+base = results["GET /healthz"]["ok"] / results["GET /healthz"]["seconds"]
+print(f"\n{sys.argv[2]}: {len(rows)} scenarios, wrk -c{results['GET /healthz'].get('c', '')}")
+print(f"| scenario | ok req/s | p50 ms | p99 ms | non-2xx | ratio to /healthz |")
+print(f"|---|---:|---:|---:|---:|---:|")
+for name, r in results.items():
+    rate = r["ok"] / r["seconds"]
+    print(f"| {name} | {rate:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | {rate / base:.0%} |")
+PY
+}
+
+for backend in $BACKENDS; do
+  : >"$WORK/results"
+  case "$backend" in
+    sqlite) url="sqlite://$WORK/bench.db" ;;
+    postgres)
+      schema="bench_$(date +%s)"
+      psql "$PG_URL" -qc "CREATE SCHEMA $schema" >/dev/null
+      url="$PG_URL?options=-csearch_path%3D$schema" ;;
+  esac
+  # Tokens for the verification scenarios live long enough for the run.
+  export TOLLGATE_APIKEY__TOKEN_TTL=1h
+  start_server "$url"
+  A_TOKEN=$(curl -s -X POST "$BASE/v1/login_check" -H 'content-type: application/json' -d "$A_BODY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  B_TOKEN=$(curl -s -X POST "$BASE/api/login" -H 'content-type: application/json' -d "$B_JSON" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Token"])')
+  C_TOKEN=$(curl -s -X POST "$BASE/login" -H 'content-type: application/json' -d "$C_BODY")
+
+  run "GET /healthz" "$CONNECTIONS" get.lua /healthz
+  run "C: POST /login (JWT)" "$CONNECTIONS" post_json.lua /login "BODY=$C_BODY"
+  run "OAuth client_credentials" "$CONNECTIONS" post_json.lua /oauth2/token \
+      "BODY=grant_type=client_credentials&$CLIENT" "CONTENT_TYPE=application/x-www-form-urlencoded"
+  run "B: POST /api/login JSON" "$CONNECTIONS" post_json.lua /api/login "BODY=$B_JSON"
+  run "B: POST /api/login XML" "$CONNECTIONS" post_json.lua /api/login "BODY=$B_XML" "CONTENT_TYPE=application/xml"
+  run "verify: A token" "$CONNECTIONS" get.lua /auth/verify "AUTHORIZATION=Bearer $A_TOKEN"
+  run "verify: B token" "$CONNECTIONS" get.lua /auth/verify "AUTHORIZATION=Bearer $B_TOKEN"
+  run "verify: C JWT" "$CONNECTIONS" get.lua /auth/verify "AUTHORIZATION=Bearer $C_TOKEN"
+  run "OAuth introspection" "$CONNECTIONS" post_json.lua /oauth2/introspect \
+      "BODY=token=$C_TOKEN&$CLIENT" "CONTENT_TYPE=application/x-www-form-urlencoded"
+  # Password logins: one connection gives the time of one argon2id verify;
+  # 64 show throughput and load shedding (503s are the non-2xx column).
+  run "A: password login, 1 connection" 1 post_json.lua /v1/login_check "BODY=$A_BODY"
+  run "A: password login" "$CONNECTIONS" post_json.lua /v1/login_check "BODY=$A_BODY"
+  stop_server
+  table "$backend"
+  python3 - "$WORK/results" <<'PY'
+import json, os, sys
+rows = dict(line.rstrip("\n").split("|", 1) for line in open(sys.argv[1]))
+one = json.loads(rows["A: password login, 1 connection"])
+many = json.loads(rows["A: password login"])
+cores = os.cpu_count() or 1
+ideal = cores / (one["p50_ms"] / 1000)
+rate = many["ok"] / many["seconds"]
+print(f"\nA: one argon2id verify ≈ {one['p50_ms']:.1f} ms → ideal {ideal:.0f} logins/s on {cores} cores; "
+      f"measured {rate:.0f}/s = {rate / ideal:.0%}, {many['non2xx']} shed with 503, p99 {many['p99_ms']:.1f} ms")
+PY
+done

@@ -1,0 +1,7 @@
+-- POST the JSON body in $BODY (with Content-Type $CONTENT_TYPE, default JSON).
+wrk.method = "POST"
+wrk.body = os.getenv("BODY")
+wrk.headers["Content-Type"] = os.getenv("CONTENT_TYPE") or "application/json"
+if os.getenv("ACCEPT") then wrk.headers["Accept"] = os.getenv("ACCEPT") end
+if os.getenv("AUTHORIZATION") then wrk.headers["Authorization"] = os.getenv("AUTHORIZATION") end
+dofile(os.getenv("BENCH_DIR") .. "/wrk/report.lua")
