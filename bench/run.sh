@@ -59,7 +59,7 @@ import json, sys
 rows = [line.rstrip("\n").split("|", 1) for line in open(sys.argv[1])]
 results = {name: json.loads(data) for name, data in rows}
 base = results["GET /healthz"]["ok"] / results["GET /healthz"]["seconds"]
-print(f"\n{sys.argv[2]}: {len(rows)} scenarios, wrk -c{results['GET /healthz'].get('c', '')}")
+print(f"\n{sys.argv[2]}: {len(rows)} scenarios")
 print(f"| scenario | ok req/s | p50 ms | p99 ms | non-2xx | ratio to /healthz |")
 print(f"|---|---:|---:|---:|---:|---:|")
 for name, r in results.items():

@@ -100,8 +100,9 @@ pub trait Store: Send + Sync + 'static {
     /// Moves a key to `state` unless it is revoked (final); `false` then.
     async fn set_access_key_state(&self, id: CredentialId, state: AccessKeyState)
     -> Result<bool, StoreError>;
-    /// Records when keys were last used (batched by the caller).
-    async fn touch_access_keys(&self, used: &[(CredentialId, OffsetDateTime)]) -> Result<(), StoreError>;
+    /// Records when credentials (API keys, access keys) were last used
+    /// (batched by the caller, off the request path).
+    async fn touch_credentials(&self, used: &[(CredentialId, OffsetDateTime)]) -> Result<(), StoreError>;
 
     // --- JWTs revoked one by one -------------------------------------------
     /// Remembers `jti` as revoked until `expires_at` (when the token would

@@ -51,7 +51,7 @@ impl UsageRecorder {
         if used.is_empty() {
             return;
         }
-        if let Err(err) = store.touch_access_keys(&used).await {
+        if let Err(err) = store.touch_credentials(&used).await {
             // Losing a last-use time is harmless; keep them for the next try.
             tracing::debug!(%err, "could not record last-use times");
             for (id, at) in used {

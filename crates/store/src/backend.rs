@@ -79,24 +79,20 @@ macro_rules! sql_store {
             let mut sessions = Vec::new();
             let mut tokens = Vec::with_capacity(ops.len());
             let mut refreshes = Vec::new();
-            // Last-use times ride along: one update per key per batch, not
-            // one per login.
-            let mut last_use: BTreeMap<Uuid, i64> = BTreeMap::new();
             for op in &ops {
                 match op {
-                    WriteOp::Token(token) => {
-                        if let Some(id) = token.credential_id {
-                            let at = last_use.entry(id.0).or_default();
-                            *at = (*at).max(to_millis(token.issued_at));
-                        }
-                        tokens.push(token);
-                    }
+                    WriteOp::Token(token) => tokens.push(token),
                     WriteOp::Session(new) => {
                         sessions.push(&new.session);
                         tokens.push(&new.token);
                         refreshes.push(&new.refresh);
                     }
                 }
+            }
+            // The common case (API-key logins): one statement is atomic on
+            // its own, so it needs no BEGIN/COMMIT round trips.
+            if sessions.is_empty() && tokens.len() <= ROWS_PER_INSERT {
+                return insert_tokens(pool, &tokens).await;
             }
             let mut tx = pool.begin().await?;
             for chunk in sessions.chunks(ROWS_PER_INSERT) {
@@ -107,19 +103,7 @@ macro_rules! sql_store {
                 insert.build().execute(&mut *tx).await?;
             }
             for chunk in tokens.chunks(ROWS_PER_INSERT) {
-                let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO tokens (hash, kind, principal_id, session_id, credential_id, issued_at, expires_at) ",
-                );
-                insert.push_values(chunk, |mut row, t| {
-                    row.push_bind(t.hash.as_bytes().to_vec())
-                        .push_bind(t.kind.code())
-                        .push_bind(t.principal_id.0)
-                        .push_bind(t.session_id)
-                        .push_bind(t.credential_id.map(|c| c.0))
-                        .push_bind(to_millis(t.issued_at))
-                        .push_bind(to_millis(t.expires_at));
-                });
-                insert.build().execute(&mut *tx).await?;
+                insert_tokens(&mut *tx, chunk).await?;
             }
             for chunk in refreshes.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::<$db>::new(
@@ -133,10 +117,28 @@ macro_rules! sql_store {
                 });
                 insert.build().execute(&mut *tx).await?;
             }
-            for (id, at) in last_use {
-                sqlx::query(q::TOUCH_API_KEY).bind(id).bind(at).execute(&mut *tx).await?;
-            }
             tx.commit().await
+        }
+
+        /// One multi-row INSERT of access tokens.
+        async fn insert_tokens<'e, E>(executor: E, tokens: &[&TokenRecord]) -> Result<(), sqlx::Error>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO tokens (hash, kind, principal_id, session_id, credential_id, issued_at, expires_at) ",
+            );
+            insert.push_values(tokens, |mut row, t| {
+                row.push_bind(t.hash.as_bytes().to_vec())
+                    .push_bind(t.kind.code())
+                    .push_bind(t.principal_id.0)
+                    .push_bind(t.session_id)
+                    .push_bind(t.credential_id.map(|c| c.0))
+                    .push_bind(to_millis(t.issued_at))
+                    .push_bind(to_millis(t.expires_at));
+            });
+            insert.build().execute(executor).await?;
+            Ok(())
         }
 
         async fn insert_token(conn: &mut Conn, t: &TokenRecord) -> Result<(), sqlx::Error> {
@@ -568,18 +570,13 @@ macro_rules! sql_store {
                 attempt.await.map_err(store_error)
             }
 
-            async fn touch_access_keys(
-                &self,
-                used: &[(CredentialId, OffsetDateTime)],
-            ) -> Result<(), StoreError> {
+            async fn touch_credentials(&self, used: &[(CredentialId, OffsetDateTime)]) -> Result<(), StoreError> {
                 let attempt = async {
                     let mut tx = self.write.begin().await?;
                     for (id, at) in used {
-                        sqlx::query(q::TOUCH_ACCESS_KEY)
-                            .bind(id.0)
-                            .bind(to_millis(*at))
-                            .execute(&mut *tx)
-                            .await?;
+                        for sql in [q::TOUCH_API_KEY, q::TOUCH_ACCESS_KEY] {
+                            sqlx::query(sql).bind(id.0).bind(to_millis(*at)).execute(&mut *tx).await?;
+                        }
                     }
                     tx.commit().await
                 };

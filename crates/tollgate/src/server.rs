@@ -132,7 +132,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
     let background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
-        service.spawn_usage_flusher(Duration::from_secs(5)),
+        service.spawn_usage_flusher(Duration::from_secs(1)),
     ];
     let state = AppState {
         service: Arc::clone(&service),

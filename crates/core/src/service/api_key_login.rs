@@ -44,6 +44,7 @@ impl LoginService {
         }
         // The document fixes the token's format: a random (version 4) UUID.
         let token = Uuid::new_v4().to_string();
+        self.usage.record(key.id, issued_at);
         let lifetime = self.policy.apikey_ttl;
         let expires_at = add(issued_at, lifetime);
         self.store

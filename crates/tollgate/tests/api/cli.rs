@@ -243,7 +243,20 @@ async fn apikey_issue_list_and_revoke_work_and_never_show_the_key_again() {
 
     let second = cli.json(&["apikey", "issue", "svc", "--expires", "30d"], None);
     assert!(second["expiresAt"].is_string());
-    let list = cli.json(&["apikey", "list", "svc"], None);
+    // Last-use times are written in the background, about once a second.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let list = loop {
+        let list = cli.json(&["apikey", "list", "svc"], None);
+        let used = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|k| k["id"] == issued["id"] && k["lastUsedAt"].is_string());
+        if used || Instant::now() > deadline {
+            break list;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     let list = list.as_array().expect("array");
     assert_eq!(list.len(), 2);
     let first = list.iter().find(|k| k["id"] == issued["id"]).expect("first key listed");
