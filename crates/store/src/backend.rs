@@ -734,22 +734,28 @@ macro_rules! sql_store {
                 rows: &[Vec<crate::portable::Cell>],
             ) -> Result<u64, sqlx::Error> {
                 use crate::portable::Cell;
-                let sql = table.insert();
+                // Multi-row INSERTs; at most ~4 000 parameters per statement.
+                let per_statement = (4000 / table.columns.len()).max(1);
+                let columns: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+                let head = format!("INSERT INTO {} ({}) ", table.name, columns.join(", "));
                 let mut tx = self.write.begin().await?;
                 let mut inserted = 0;
-                for row in rows {
-                    let mut query = sqlx::query(&sql);
-                    for cell in row {
-                        query = match cell {
-                            Cell::Uuid(v) => query.bind(*v),
-                            Cell::Text(v) => query.bind(v.clone()),
-                            Cell::Int(v) => query.bind(*v),
-                            Cell::Small(v) => query.bind(*v),
-                            Cell::Bool(v) => query.bind(*v),
-                            Cell::Bytes(v) => query.bind(v.clone()),
-                        };
-                    }
-                    inserted += query.execute(&mut *tx).await?.rows_affected();
+                for chunk in rows.chunks(per_statement) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(&head);
+                    insert.push_values(chunk, |mut row, cells| {
+                        for cell in cells {
+                            match cell {
+                                Cell::Uuid(v) => row.push_bind(*v),
+                                Cell::Text(v) => row.push_bind(v.clone()),
+                                Cell::Int(v) => row.push_bind(*v),
+                                Cell::Small(v) => row.push_bind(*v),
+                                Cell::Bool(v) => row.push_bind(*v),
+                                Cell::Bytes(v) => row.push_bind(v.clone()),
+                            };
+                        }
+                    });
+                    insert.push(" ON CONFLICT DO NOTHING");
+                    inserted += insert.build().execute(&mut *tx).await?.rows_affected();
                 }
                 bump_changes(&mut tx).await?;
                 tx.commit().await?;

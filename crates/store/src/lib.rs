@@ -7,6 +7,7 @@
 //! ([`group_commit`]) so that many concurrent logins share one transaction.
 
 mod backend;
+mod bulk;
 mod error;
 mod group_commit;
 mod portable;
@@ -17,6 +18,7 @@ mod sqlite;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use bulk::{bench_token, seed_scale};
 pub use error::OpenError;
 pub use portable::{MigrateDataError, migrate_data};
 use tollgate_core::Store;

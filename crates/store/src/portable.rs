@@ -145,17 +145,6 @@ impl Table {
             self.name
         )
     }
-
-    pub(crate) fn insert(&self) -> String {
-        let columns: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
-        let params: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-        format!(
-            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
-            self.name,
-            columns.join(", "),
-            params.join(", ")
-        )
-    }
 }
 
 /// Rows per round trip.
