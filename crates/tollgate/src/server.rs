@@ -152,14 +152,62 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
         addrs.push(addr);
         let mut stopped = stopped.clone();
         servers.spawn(async move {
-            axum::serve(socket, listener.router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                })
-                .await
+            serve_connections(socket, listener.router, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await
         });
     }
     Ok(Running { addrs, stop, servers, background, service })
+}
+
+/// How long a client may take to send a request's headers. Without it (as
+/// with `axum::serve`, which sets no timer) a client trickling header bytes
+/// holds a connection open forever.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections and serves each with HTTP/1.1 or HTTP/2 until `stop`
+/// completes; then stops accepting, lets in-flight requests finish, and
+/// returns once every connection is closed.
+async fn serve_connections(
+    socket: TcpListener,
+    router: axum::Router,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    tokio::pin!(stop);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = socket.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: wait, do not spin.
+                Err(err) => {
+                    tracing::warn!(%err, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "connection ended with an error");
+            }
+        });
+    }
+    drop(socket);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -277,3 +277,18 @@ async fn wait_until_listening(child: &mut tokio::process::Child) {
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = TestApp::spawn().await;
+    let mut stream = tokio::net::TcpStream::connect(app.addrs[0]).await.expect("connect");
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+    let started = Instant::now();
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buffer)).await;
+    assert!(read.is_ok(), "the connection was still open after 20 s");
+    assert!(started.elapsed() >= Duration::from_secs(9), "cut off too early: {:?}", started.elapsed());
+    // Meanwhile the server kept serving everyone else.
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+}
