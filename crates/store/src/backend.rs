@@ -106,16 +106,7 @@ macro_rules! sql_store {
                 insert_tokens(&mut *tx, chunk).await?;
             }
             for chunk in refreshes.chunks(ROWS_PER_INSERT) {
-                let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO refresh_tokens (hash, session_id, issued_at, expires_at) ",
-                );
-                insert.push_values(chunk, |mut row, r| {
-                    row.push_bind(r.hash.as_bytes().to_vec())
-                        .push_bind(r.session_id)
-                        .push_bind(to_millis(r.issued_at))
-                        .push_bind(to_millis(r.expires_at));
-                });
-                insert.build().execute(&mut *tx).await?;
+                insert_refreshes(&mut *tx, chunk).await?;
             }
             tx.commit().await
         }
@@ -141,31 +132,24 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        async fn insert_token(conn: &mut Conn, t: &TokenRecord) -> Result<(), sqlx::Error> {
-            sqlx::query(q::INSERT_TOKEN)
-                .bind(t.hash.as_bytes())
-                .bind(t.kind.code())
-                .bind(t.principal_id.0)
-                .bind(t.session_id)
-                .bind(t.credential_id.map(|c| c.0))
-                .bind(to_millis(t.issued_at))
-                .bind(to_millis(t.expires_at))
-                .execute(&mut *conn)
-                .await?;
-            Ok(())
-        }
-
-        async fn insert_refresh(
-            conn: &mut Conn,
-            r: &tollgate_core::model::RefreshRecord,
-        ) -> Result<(), sqlx::Error> {
-            sqlx::query(q::INSERT_REFRESH)
-                .bind(r.hash.as_bytes())
-                .bind(r.session_id)
-                .bind(to_millis(r.issued_at))
-                .bind(to_millis(r.expires_at))
-                .execute(&mut *conn)
-                .await?;
+        /// One multi-row INSERT of refresh tokens.
+        async fn insert_refreshes<'e, E>(
+            executor: E,
+            refreshes: &[&tollgate_core::model::RefreshRecord],
+        ) -> Result<(), sqlx::Error>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO refresh_tokens (hash, session_id, issued_at, expires_at) ",
+            );
+            insert.push_values(refreshes, |mut row, r| {
+                row.push_bind(r.hash.as_bytes().to_vec())
+                    .push_bind(r.session_id)
+                    .push_bind(to_millis(r.issued_at))
+                    .push_bind(to_millis(r.expires_at));
+            });
+            insert.build().execute(executor).await?;
             Ok(())
         }
 
@@ -383,8 +367,8 @@ macro_rules! sql_store {
                     if spent.rows_affected() != 1 {
                         return Ok(false);
                     }
-                    insert_token(&mut tx, &rotation.token).await?;
-                    insert_refresh(&mut tx, &rotation.refresh).await?;
+                    insert_tokens(&mut *tx, &[&rotation.token]).await?;
+                    insert_refreshes(&mut *tx, &[&rotation.refresh]).await?;
                     tx.commit().await?;
                     Ok(true)
                 };

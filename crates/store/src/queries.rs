@@ -14,13 +14,6 @@ pub(crate) const INSERT_PRINCIPAL_IF_ABSENT: &str = "INSERT INTO principals \
     (id, name, roles, realm, attributes, enabled, password_hash, created_at) \
     VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) ON CONFLICT (name) DO NOTHING";
 
-pub(crate) const INSERT_TOKEN: &str = "INSERT INTO tokens \
-    (hash, kind, principal_id, session_id, credential_id, issued_at, expires_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7)";
-
-pub(crate) const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
-    (hash, session_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)";
-
 pub(crate) const SPEND_REFRESH: &str = "UPDATE refresh_tokens SET spent_at = $2, successor = $3 \
     WHERE hash = $1 AND spent_at IS NULL";
 
