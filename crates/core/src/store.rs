@@ -36,6 +36,14 @@ pub struct Rotation {
     pub successor: Option<Vec<u8>>,
 }
 
+/// One step of sweeping expired tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub deleted: u64,
+    /// There may be more to sweep now (call again).
+    pub more: bool,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Is the database reachable right now?
@@ -133,7 +141,7 @@ pub trait Store: Send + Sync + 'static {
         let _ = waiter;
     }
 
-    /// Deletes up to `batch` tokens that expired before `before`; returns
-    /// how many were deleted.
-    async fn sweep_expired(&self, before: OffsetDateTime, batch: i64) -> Result<u64, StoreError>;
+    /// Deletes tokens that expired before `before`, one bounded step of
+    /// about `batch` rows per table; `more` says whether to call again.
+    async fn sweep_expired(&self, before: OffsetDateTime, batch: i64) -> Result<Swept, StoreError>;
 }

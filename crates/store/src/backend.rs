@@ -3,7 +3,10 @@
 //! generics because sqlx's generic bounds would bury the SQL under trait
 //! plumbing; the SQL text itself is shared through `queries`.
 
+use std::future::Future;
+
 use tollgate_core::model::TokenRecord;
+use tollgate_core::secret::TokenHash;
 use tollgate_core::store::NewSession;
 
 /// A write that waits in the group commit.
@@ -19,6 +22,67 @@ pub(crate) const MAX_BATCH: usize = 512;
 /// 32 766-parameter limit).
 pub(crate) const ROWS_PER_INSERT: usize = 256;
 
+/// Where a backend puts the access tokens it issues, and how it finds,
+/// revokes and sweeps them. SQLite appends them to a journal and moves them
+/// into `tokens` later, in bulk (`sqlite/journal.rs`); PostgreSQL, whose
+/// nodes must all see every token at once, writes them straight into
+/// `tokens` (`postgres.rs`).
+pub(crate) trait AccessTokens<DB: sqlx::Database>: Send + Sync + 'static {
+    /// What `remember` needs to know once an append has committed.
+    type Appended: Send;
+
+    /// Writes `tokens` with `executor` (inside the caller's transaction, if
+    /// it runs one).
+    fn append<'e, E>(
+        &self,
+        executor: E,
+        tokens: &[&TokenRecord],
+    ) -> impl Future<Output = Result<Self::Appended, sqlx::Error>> + Send
+    where
+        E: sqlx::Executor<'e, Database = DB> + 'e;
+
+    /// The append committed: `find` must find those tokens from now on.
+    fn remember(&self, appended: Self::Appended);
+
+    /// The row of a token kept here (the columns of `FIND_TOKEN`), or `None`
+    /// when it is not (any more): then it is in `tokens`, or unknown.
+    fn find(
+        &self,
+        read: &sqlx::Pool<DB>,
+        hash: &TokenHash,
+    ) -> impl Future<Output = Result<Option<DB::Row>, sqlx::Error>> + Send;
+
+    /// Learns about tokens other processes kept here; `true` if there were
+    /// any (so that a `find` that failed is worth repeating).
+    fn catch_up(&self, read: &sqlx::Pool<DB>) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+
+    /// Revokes a token kept here; the rows changed.
+    fn revoke(
+        &self,
+        conn: &mut DB::Connection,
+        hash: &TokenHash,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+
+    /// Deletes a bounded step (about `batch` rows) of expired tokens; the
+    /// rows deleted, and whether there may be more.
+    fn sweep(
+        &self,
+        read: &sqlx::Pool<DB>,
+        write: &sqlx::Pool<DB>,
+        before_ms: i64,
+        batch: i64,
+    ) -> impl Future<Output = Result<(u64, bool), sqlx::Error>> + Send;
+
+    /// Moves every token kept here into `tokens` (before the database is
+    /// copied elsewhere).
+    fn settle(
+        &self,
+        read: &sqlx::Pool<DB>,
+        write: &sqlx::Pool<DB>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
 pub(crate) fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
@@ -30,7 +94,8 @@ pub(crate) fn json_map(map: &std::collections::BTreeMap<String, String>) -> Stri
 macro_rules! sql_store {
     // `$announce`: SQL run with every change-counter bump to tell other
     // processes at once (PostgreSQL NOTIFY), if the backend can.
-    ($store:ident, $db:ty, $announce:expr) => {
+    // `$tokens`: the backend's `AccessTokens`.
+    ($store:ident, $db:ty, $announce:expr, $tokens:ty) => {
         use std::collections::BTreeMap;
 
         use async_trait::async_trait;
@@ -44,11 +109,11 @@ macro_rules! sql_store {
         };
         use tollgate_core::secret::TokenHash;
         use tollgate_core::signing_keys::{SigningAlgorithm, SigningKeyRecord};
-        use tollgate_core::store::{NewSession, Rotation, Store};
+        use tollgate_core::store::{NewSession, Rotation, Store, Swept};
         use tollgate_core::time_util::{from_millis, now, to_millis};
         use uuid::Uuid;
 
-        use crate::backend::{MAX_BATCH, ROWS_PER_INSERT, WriteOp, json_list, json_map};
+        use crate::backend::{MAX_BATCH, ROWS_PER_INSERT, AccessTokens as _, WriteOp, json_list, json_map};
         use crate::error::store_error;
         use crate::group_commit::GroupCommit;
         use crate::queries as q;
@@ -60,22 +125,27 @@ macro_rules! sql_store {
             read: sqlx::Pool<$db>,
             write: sqlx::Pool<$db>,
             commits: GroupCommit<WriteOp>,
+            tokens: std::sync::Arc<$tokens>,
         }
 
         impl $store {
-            fn from_pools(read: sqlx::Pool<$db>, write: sqlx::Pool<$db>) -> Self {
-                let pool = write.clone();
+            fn from_pools(read: sqlx::Pool<$db>, write: sqlx::Pool<$db>, tokens: std::sync::Arc<$tokens>) -> Self {
+                let (pool, batch_tokens) = (write.clone(), tokens.clone());
                 let commits = GroupCommit::spawn(MAX_BATCH, move |ops| {
-                    let pool = pool.clone();
-                    async move { write_batch(&pool, ops).await.map_err(store_error) }
+                    let (pool, tokens) = (pool.clone(), batch_tokens.clone());
+                    async move { write_batch(&pool, &tokens, ops).await.map_err(store_error) }
                 });
-                Self { read, write, commits }
+                Self { read, write, commits, tokens }
             }
         }
 
         /// One transaction for the whole batch, and one multi-row INSERT per
         /// table: a statement per row would cost a round trip per row.
-        async fn write_batch(pool: &sqlx::Pool<$db>, ops: Vec<WriteOp>) -> Result<(), sqlx::Error> {
+        async fn write_batch(
+            pool: &sqlx::Pool<$db>,
+            placement: &$tokens,
+            ops: Vec<WriteOp>,
+        ) -> Result<(), sqlx::Error> {
             let mut sessions = Vec::new();
             let mut tokens = Vec::with_capacity(ops.len());
             let mut refreshes = Vec::new();
@@ -92,7 +162,9 @@ macro_rules! sql_store {
             // The common case (API-key logins): one statement is atomic on
             // its own, so it needs no BEGIN/COMMIT round trips.
             if sessions.is_empty() && tokens.len() <= ROWS_PER_INSERT {
-                return insert_tokens(pool, &tokens).await;
+                let appended = placement.append(pool, &tokens).await?;
+                placement.remember(appended);
+                return Ok(());
             }
             let mut tx = pool.begin().await?;
             for chunk in sessions.chunks(ROWS_PER_INSERT) {
@@ -102,13 +174,16 @@ macro_rules! sql_store {
                 });
                 insert.build().execute(&mut *tx).await?;
             }
+            let mut appended = Vec::new();
             for chunk in tokens.chunks(ROWS_PER_INSERT) {
-                insert_tokens(&mut *tx, chunk).await?;
+                appended.push(placement.append(&mut *tx, chunk).await?);
             }
             for chunk in refreshes.chunks(ROWS_PER_INSERT) {
                 insert_refreshes(&mut *tx, chunk).await?;
             }
-            tx.commit().await
+            tx.commit().await?;
+            appended.into_iter().for_each(|a| placement.remember(a));
+            Ok(())
         }
 
         /// One multi-row INSERT of access tokens.
@@ -116,9 +191,15 @@ macro_rules! sql_store {
         where
             E: sqlx::Executor<'e, Database = $db>,
         {
-            let mut insert = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO tokens (hash, kind, principal_id, session_id, credential_id, issued_at, expires_at) ",
-            );
+            token_insert("tokens", tokens).build().execute(executor).await?;
+            Ok(())
+        }
+
+        /// `INSERT INTO <table>` of access tokens, one row each.
+        fn token_insert<'a>(table: &str, tokens: &[&TokenRecord]) -> sqlx::QueryBuilder<'a, $db> {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
+                "INSERT INTO {table} (hash, kind, principal_id, session_id, credential_id, issued_at, expires_at) "
+            ));
             insert.push_values(tokens, |mut row, t| {
                 row.push_bind(t.hash.as_bytes().to_vec())
                     .push_bind(t.kind.code())
@@ -128,8 +209,7 @@ macro_rules! sql_store {
                     .push_bind(to_millis(t.issued_at))
                     .push_bind(to_millis(t.expires_at));
             });
-            insert.build().execute(executor).await?;
-            Ok(())
+            insert
         }
 
         /// One multi-row INSERT of refresh tokens.
@@ -304,12 +384,17 @@ macro_rules! sql_store {
             }
 
             async fn find_token(&self, hash: &TokenHash) -> Result<Option<TokenLookup>, StoreError> {
-                let row = sqlx::query(&q::FIND_TOKEN)
-                    .bind(hash.as_bytes())
-                    .fetch_optional(&self.read)
-                    .await
-                    .map_err(store_error)?;
-                let Some(row) = row else { return Ok(None) };
+                let lookup = async {
+                    if let Some(row) = self.tokens.find(&self.read, hash).await? {
+                        return Ok(Some(row));
+                    }
+                    let row = sqlx::query(&q::FIND_TOKEN).bind(hash.as_bytes()).fetch_optional(&self.read).await?;
+                    if row.is_none() && self.tokens.catch_up(&self.read).await? {
+                        return self.tokens.find(&self.read, hash).await;
+                    }
+                    Ok(row)
+                };
+                let Some(row) = lookup.await.map_err(store_error)? else { return Ok(None) };
                 let decode = || -> Result<TokenLookup, sqlx::Error> {
                     let kind: i16 = row.try_get("kind")?;
                     let revoked: Option<i64> = row.try_get("revoked_at")?;
@@ -377,13 +462,17 @@ macro_rules! sql_store {
 
             async fn revoke_token(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<bool, StoreError> {
                 let attempt = async {
+                    // A token another process issued may be unknown here yet.
+                    self.tokens.catch_up(&self.read).await?;
                     let mut tx = self.write.begin().await?;
+                    // Both: a merge may be copying the token into `tokens`.
                     let mut found = sqlx::query(q::REVOKE_TOKEN)
                         .bind(hash.as_bytes())
                         .bind(to_millis(at))
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
+                    found += self.tokens.revoke(&mut tx, hash, to_millis(at)).await?;
                     if found == 0 {
                         found = sqlx::query(q::REVOKE_SESSION_OF_REFRESH)
                             .bind(hash.as_bytes())
@@ -646,32 +735,29 @@ macro_rules! sql_store {
                 sqlx::query_scalar(q::CHANGE_COUNTER).fetch_one(&self.read).await.map_err(store_error)
             }
 
-            async fn sweep_expired(&self, before: OffsetDateTime, batch: i64) -> Result<u64, StoreError> {
+            async fn sweep_expired(&self, before: OffsetDateTime, batch: i64) -> Result<Swept, StoreError> {
                 let before = to_millis(before);
-                let tokens = sqlx::query(q::SWEEP_TOKENS)
-                    .bind(before)
-                    .bind(batch)
-                    .execute(&self.write)
-                    .await
-                    .map_err(store_error)?;
-                let refresh = sqlx::query(q::SWEEP_REFRESH)
-                    .bind(before)
-                    .bind(batch)
-                    .execute(&self.write)
-                    .await
-                    .map_err(store_error)?;
-                let jwts = sqlx::query(q::SWEEP_REVOKED_JWTS)
-                    .bind(before)
-                    .bind(batch)
-                    .execute(&self.write)
-                    .await
-                    .map_err(store_error)?;
-                Ok(tokens.rows_affected().max(refresh.rows_affected()).max(jwts.rows_affected()))
+                let attempt = async {
+                    let (tokens, more) = self.tokens.sweep(&self.read, &self.write, before, batch).await?;
+                    let mut swept = Swept { deleted: tokens, more };
+                    for sql in [q::SWEEP_REFRESH, q::SWEEP_REVOKED_JWTS] {
+                        let deleted =
+                            sqlx::query(sql).bind(before).bind(batch).execute(&self.write).await?.rows_affected();
+                        swept.deleted += deleted;
+                        swept.more |= deleted >= u64::try_from(batch).unwrap_or(0);
+                    }
+                    Ok(swept)
+                };
+                attempt.await.map_err(store_error)
             }
         }
 
         #[async_trait]
         impl crate::portable::Portable for $store {
+            async fn settle(&self) -> Result<(), sqlx::Error> {
+                self.tokens.settle(&self.read, &self.write).await
+            }
+
             async fn export(
                 &self,
                 table: &crate::portable::Table,

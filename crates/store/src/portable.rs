@@ -153,6 +153,9 @@ pub(crate) const BATCH: usize = 2000;
 /// A backend rows can be read from and written to.
 #[async_trait::async_trait]
 pub(crate) trait Portable: Send + Sync {
+    /// Brings every row to the tables `TABLES` names (SQLite's recent
+    /// tokens wait in a journal until merged into `tokens`).
+    async fn settle(&self) -> Result<(), sqlx::Error>;
     /// The next batch of `table` after primary key `after`.
     async fn export(
         &self,
@@ -194,6 +197,7 @@ pub async fn migrate_data(
 ) -> Result<Vec<(&'static str, u64)>, MigrateDataError> {
     let source = open_portable(from, options).await?;
     let target = open_portable(to, options).await?;
+    source.settle().await.map_err(|source| MigrateDataError::Copy { table: "tokens", source })?;
     let now_ms = tollgate_core::time_util::to_millis(tollgate_core::time_util::now());
     let mut copied = Vec::new();
     for table in TABLES {

@@ -7,7 +7,61 @@ use crate::{OpenError, StoreOptions};
 /// The channel every change is announced on.
 const CHANGES_CHANNEL: &str = "tollgate_changes";
 
-crate::backend::sql_store!(PgStore, sqlx::Postgres, Some("SELECT pg_notify('tollgate_changes', '')"));
+crate::backend::sql_store!(
+    PgStore,
+    sqlx::Postgres,
+    Some("SELECT pg_notify('tollgate_changes', '')"),
+    TokensTable
+);
+
+/// PostgreSQL writes new tokens straight into `tokens`: every node must find
+/// every token at once.
+pub(crate) struct TokensTable;
+
+impl crate::backend::AccessTokens<sqlx::Postgres> for TokensTable {
+    type Appended = ();
+
+    async fn append<'e, E>(&self, executor: E, tokens: &[&TokenRecord]) -> Result<(), sqlx::Error>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Postgres> + 'e,
+    {
+        insert_tokens(executor, tokens).await
+    }
+
+    fn remember(&self, (): ()) {}
+
+    async fn find(
+        &self,
+        _: &sqlx::PgPool,
+        _: &TokenHash,
+    ) -> Result<Option<sqlx::postgres::PgRow>, sqlx::Error> {
+        Ok(None)
+    }
+
+    async fn catch_up(&self, _: &sqlx::PgPool) -> Result<bool, sqlx::Error> {
+        Ok(false)
+    }
+
+    async fn revoke(&self, _: &mut sqlx::PgConnection, _: &TokenHash, _: i64) -> Result<u64, sqlx::Error> {
+        Ok(0)
+    }
+
+    async fn sweep(
+        &self,
+        _: &sqlx::PgPool,
+        write: &sqlx::PgPool,
+        before_ms: i64,
+        batch: i64,
+    ) -> Result<(u64, bool), sqlx::Error> {
+        let deleted =
+            sqlx::query(q::SWEEP_TOKENS).bind(before_ms).bind(batch).execute(write).await?.rows_affected();
+        Ok((deleted, deleted >= u64::try_from(batch).unwrap_or(0)))
+    }
+
+    async fn settle(&self, _: &sqlx::PgPool, _: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+}
 
 impl PgStore {
     /// Listens on the changes channel and wakes `waiter` on every
@@ -55,6 +109,6 @@ impl PgStore {
         // sqlx holds an advisory lock while migrating, so nodes starting
         // together apply each migration exactly once.
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self::from_pools(pool.clone(), pool))
+        Ok(Self::from_pools(pool.clone(), pool, std::sync::Arc::new(TokensTable)))
     }
 }

@@ -21,23 +21,33 @@ pub(crate) const BUMP_CHANGES: &str = "UPDATE change_counter SET value = value +
 
 pub(crate) const CHANGE_COUNTER: &str = "SELECT value FROM change_counter WHERE id = 1";
 
+/// PostgreSQL (by its `expires_at` index; SQLite walks `tokens` in hash
+/// order instead, see `sqlite/journal.rs`).
 pub(crate) const SWEEP_TOKENS: &str =
     "DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires_at < $1 LIMIT $2)";
 
 pub(crate) const SWEEP_REFRESH: &str = "DELETE FROM refresh_tokens WHERE hash IN \
     (SELECT hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)";
 
-pub(crate) static FIND_TOKEN: LazyLock<String> = LazyLock::new(|| {
+/// A token with what decides whether it is still good, from `table`.
+fn find_token_in(table: &str, condition: &str) -> String {
     format!(
         "SELECT t.kind, t.issued_at, t.expires_at, t.revoked_at, s.revoked_at AS session_revoked_at, \
          k.revoked_at AS key_revoked_at, k.tokens_revoked_at AS key_tokens_revoked_at, \
-         k.expires_at AS key_expires_at, {PRINCIPAL_COLUMNS} FROM tokens t \
+         k.expires_at AS key_expires_at, {PRINCIPAL_COLUMNS} FROM {table} t \
          JOIN principals p ON p.id = t.principal_id \
          LEFT JOIN sessions s ON s.id = t.session_id \
          LEFT JOIN api_keys k ON k.id = t.credential_id \
-         WHERE t.hash = $1"
+         WHERE {condition}"
     )
-});
+}
+
+pub(crate) static FIND_TOKEN: LazyLock<String> = LazyLock::new(|| find_token_in("tokens", "t.hash = $1"));
+
+/// SQLite's token journal, by sequence number (the hash guards against an
+/// index entry that outlived its row).
+pub(crate) static FIND_JOURNAL_TOKEN: LazyLock<String> =
+    LazyLock::new(|| find_token_in("token_journal", "t.seq = $1 AND t.hash = $2"));
 
 pub(crate) static FIND_REFRESH: LazyLock<String> = LazyLock::new(|| {
     format!(

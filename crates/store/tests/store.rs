@@ -10,13 +10,13 @@ use tollgate_core::model::{NewPrincipal, RefreshRecord, SessionRecord, TokenKind
 use tollgate_core::secret::{TokenHash, random_hex};
 use tollgate_core::store::{NewSession, Rotation};
 use tollgate_core::time_util::{add, now};
-use tollgate_store::{StoreOptions, open};
+use tollgate_store::{JournalPolicy, StoreOptions, open};
 use uuid::Uuid;
 
 async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let mut stores = vec![("sqlite", open(&url, &StoreOptions::default()).await.expect("sqlite"), Some(dir))];
+    // Merges at once, so that every test also runs across journal merges.
+    let mut stores = vec![("sqlite", sqlite_with_eager_merges(&dir.path().join("t.db")).await, Some(dir))];
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(base) => {
             let url = fresh_schema(&base).await;
@@ -171,16 +171,26 @@ async fn expired_tokens_are_swept_in_bounded_batches() {
         let alice = store.create_principal(principal("alice")).await.expect(backend);
         let mut expired = Vec::new();
         for _ in 0..5 {
-            let (plain, mut record) = token(&alice, Duration::from_secs(60));
-            record.expires_at = add(record.issued_at, Duration::from_millis(1)) - time::Duration::minutes(5);
+            // Alive long enough for SQLite to merge them into `tokens`.
+            let (plain, record) = token(&alice, Duration::from_millis(1500));
             store.insert_token(record).await.expect(backend);
             expired.push(plain);
         }
         let (live, record) = token(&alice, Duration::from_secs(60));
         store.insert_token(record).await.expect(backend);
-        assert_eq!(store.sweep_expired(now(), 3).await.expect(backend), 3, "{backend}");
-        assert_eq!(store.sweep_expired(now(), 3).await.expect(backend), 2, "{backend}");
-        assert_eq!(store.sweep_expired(now(), 3).await.expect(backend), 0, "{backend}");
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        let mut steps = Vec::new();
+        loop {
+            let swept = store.sweep_expired(now(), 3).await.expect(backend);
+            assert!(swept.deleted <= 3, "{backend}: a step deletes at most a batch");
+            steps.push(swept.deleted);
+            if !swept.more {
+                break;
+            }
+            assert!(steps.len() < 10, "{backend}: the sweep never ends: {steps:?}");
+        }
+        assert_eq!(steps.iter().sum::<u64>(), 5, "{backend}: {steps:?}");
+        assert!(steps.len() >= 2, "{backend}: 5 expired tokens in steps of 3: {steps:?}");
         for plain in expired {
             assert!(store.find_token(&TokenHash::of(&plain)).await.expect(backend).is_none(), "{backend}");
         }
@@ -233,4 +243,87 @@ fn wal_salts(wal: &std::path::Path) -> Option<[u8; 8]> {
     let mut header = [0u8; 24];
     std::fs::File::open(wal).ok()?.read_exact(&mut header).ok()?;
     header[16..24].try_into().ok()
+}
+
+/// SQLite keeps new tokens in a journal (no random writes) and merges them
+/// into `tokens` later. Policy here: merge at once, four rows a generation.
+async fn sqlite_with_eager_merges(path: &std::path::Path) -> Arc<dyn Store> {
+    let options = StoreOptions {
+        token_journal: JournalPolicy { rows: 32, age: Duration::from_millis(50) },
+        ..StoreOptions::default()
+    };
+    open(&format!("sqlite://{}", path.display()), &options).await.expect("sqlite")
+}
+
+async fn table_rows(path: &std::path::Path, table: &str) -> i64 {
+    use sqlx::Connection as _;
+    let mut conn =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&mut conn).await.expect("count")
+}
+
+async fn journal_rows(path: &std::path::Path) -> i64 {
+    table_rows(path, "token_journal").await
+}
+
+#[tokio::test]
+async fn sqlite_journal_merges_live_tokens_keeps_revocations_and_drops_the_expired() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("t.db");
+    let store = sqlite_with_eager_merges(&path).await;
+    let alice = store.create_principal(principal("alice")).await.expect("principal");
+    let mut live = Vec::new();
+    let mut expired = Vec::new();
+    for i in 0..40 {
+        let (plain, mut record) = token(&alice, Duration::from_secs(600));
+        if i % 4 == 0 {
+            record.expires_at = record.issued_at - time::Duration::seconds(1);
+            expired.push(plain);
+        } else {
+            live.push(plain);
+        }
+        store.insert_token(record).await.expect("insert");
+    }
+    // Found and revocable while in the journal (or while being merged).
+    assert!(store.find_token(&TokenHash::of(&expired[0])).await.expect("find").is_some());
+    assert!(store.revoke_token(&TokenHash::of(&live[0]), now()).await.expect("revoke"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while journal_rows(&path).await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the journal was never merged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for plain in &live {
+        let found = store.find_token(&TokenHash::of(plain)).await.expect("find");
+        assert!(found.is_some(), "a live token was lost by the merge");
+    }
+    assert!(store.find_token(&TokenHash::of(&live[0])).await.expect("find").expect("found").revoked);
+    assert!(!store.find_token(&TokenHash::of(&live[1])).await.expect("find").expect("found").revoked);
+    // Revoked after the merge: the row in `tokens` changes.
+    assert!(store.revoke_token(&TokenHash::of(&live[2]), now()).await.expect("revoke"));
+    assert!(store.find_token(&TokenHash::of(&live[2])).await.expect("find").expect("found").revoked);
+    // Expired tokens were dropped, not moved.
+    assert_eq!(table_rows(&path, "tokens").await, 30);
+    for plain in &expired {
+        assert!(store.find_token(&TokenHash::of(plain)).await.expect("find").is_none());
+    }
+}
+
+#[tokio::test]
+async fn sqlite_tokens_another_process_journaled_are_found_and_revoked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("t.db");
+    let url = format!("sqlite://{}", path.display());
+    let first = open(&url, &StoreOptions::default()).await.expect("first process");
+    let second = open(&url, &StoreOptions::default()).await.expect("second process");
+    let alice = first.create_principal(principal("alice")).await.expect("principal");
+    let (plain, record) = token(&alice, Duration::from_secs(600));
+    first.insert_token(record).await.expect("insert");
+    assert_eq!(journal_rows(&path).await, 1, "new tokens wait in the journal");
+    let found = second.find_token(&TokenHash::of(&plain)).await.expect("find");
+    assert!(found.is_some_and(|t| !t.revoked), "the second process must find the first one's token");
+    assert!(second.revoke_token(&TokenHash::of(&plain), now()).await.expect("revoke"));
+    assert!(first.find_token(&TokenHash::of(&plain)).await.expect("find").expect("found").revoked);
+    // A process started afterwards finds it too (as after a restart).
+    let third = open(&url, &StoreOptions::default()).await.expect("third process");
+    assert!(third.find_token(&TokenHash::of(&plain)).await.expect("find").expect("found").revoked);
 }

@@ -295,20 +295,23 @@ impl LoginService {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
+                let mut deleted = 0;
                 loop {
                     match store.sweep_expired(crate::time_util::now(), batch).await {
-                        Ok(n) if n >= u64::try_from(batch).unwrap_or(u64::MAX) => continue,
-                        Ok(n) => {
-                            if n > 0 {
-                                tracing::debug!(deleted = n, "swept expired tokens");
+                        Ok(swept) => {
+                            deleted += swept.deleted;
+                            if !swept.more {
+                                break;
                             }
-                            break;
                         }
                         Err(err) => {
                             tracing::warn!(%err, "sweeping expired tokens failed");
                             break;
                         }
                     }
+                }
+                if deleted > 0 {
+                    tracing::debug!(deleted, "swept expired tokens");
                 }
             }
         })

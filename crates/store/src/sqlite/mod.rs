@@ -1,0 +1,66 @@
+//! The embedded SQLite backend (the default): WAL journal, one writer
+//! connection (SQLite has one writer anyway; a single connection means our own
+//! requests never fight over the lock), a few reader connections, and new
+//! access tokens appended to a journal first (`journal.rs`).
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::{OpenError, StoreOptions};
+
+mod checkpoint;
+mod journal;
+mod journal_index;
+
+use std::sync::Arc;
+
+use journal::TokenJournal;
+
+crate::backend::sql_store!(SqliteStore, sqlx::Sqlite, None, TokenJournal);
+
+impl SqliteStore {
+    /// One file, one machine: other processes' changes are found by polling.
+    fn listen_for_changes(&self, _waiter: std::sync::Arc<tokio::sync::Notify>) {}
+}
+
+impl SqliteStore {
+    pub(crate) async fn open(url: &str, options: &StoreOptions) -> Result<Self, OpenError> {
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(OpenError::Connect)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before a token is returned. Group
+            // commit keeps that to one fsync per batch, not per request.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(options.timeout)
+            .foreign_keys(true)
+            // Statement journals of multi-row inserts stay in memory instead
+            // of temporary files (a profile showed them as a top cost).
+            .pragma("temp_store", "memory")
+            // No checkpoint inside a commit: they stalled token writes (p99).
+            // A background task checkpoints instead (see below).
+            .pragma("wal_autocheckpoint", "0")
+            // After the WAL starts over, keep at most 64 MiB of its file.
+            .pragma("journal_size_limit", "67108864");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.timeout)
+            .connect_with(connect.clone().pragma("cache_size", "-65536"))
+            .await
+            .map_err(OpenError::Connect)?;
+        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.clamp(1, 8))
+            .acquire_timeout(options.timeout)
+            .connect_with(connect)
+            .await
+            .map_err(OpenError::Connect)?;
+        checkpoint::spawn_checkpointer(read.clone(), write.clone());
+        let journal = Arc::new(TokenJournal::new(options.token_journal.clone()));
+        // Tokens a previous run (or another process) left in the journal.
+        journal.catch_up_now(&read).await.map_err(OpenError::Connect)?;
+        journal::spawn_merger(journal.clone(), read.clone(), write.clone());
+        Ok(Self::from_pools(read, write, journal))
+    }
+}
