@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac as _};
 use jsonwebtoken::{DecodingKey, EncodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::Sha384;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -74,7 +76,10 @@ struct RingKey {
 /// Signs and verifies JWTs: one shared secret (HS384) or a ring of key pairs.
 pub struct JwtCodec {
     algorithm: SigningAlgorithm,
-    hmac: Option<(EncodingKey, DecodingKey)>,
+    /// The HMAC state with the secret already absorbed (signing copies it
+    /// instead of hashing the key again for every token), and the key that
+    /// verifies.
+    hmac: Option<(Hmac<Sha384>, DecodingKey)>,
     ring: Vec<RingKey>,
     validation: Validation,
     /// `base64url({"alg":"HS384","typ":"JWT"})`, exactly the seed's bytes.
@@ -97,7 +102,10 @@ impl JwtCodec {
     pub fn hs384(secret: &[u8], leeway: Duration) -> Self {
         Self {
             algorithm: SigningAlgorithm::Hs384,
-            hmac: Some((EncodingKey::from_secret(secret), DecodingKey::from_secret(secret))),
+            hmac: Some((
+                Hmac::new_from_slice(secret).expect("HMAC takes keys of any length"),
+                DecodingKey::from_secret(secret),
+            )),
             ring: Vec::new(),
             validation: validation(SigningAlgorithm::Hs384, leeway),
             hmac_header: URL_SAFE_NO_PAD.encode(br#"{"alg":"HS384","typ":"JWT"}"#),
@@ -147,24 +155,38 @@ impl JwtCodec {
     }
 
     pub fn sign(&self, claims: &AccessClaims<'_>) -> Result<String, JwtError> {
-        let (header, key) = match &self.hmac {
-            Some((encoding, _)) => (self.hmac_header.as_str(), encoding),
+        let payload = serde_json::to_vec(claims).map_err(|e| JwtError::Sign(e.to_string()))?;
+        let signing_input = |header: &str| {
+            let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 350);
+            token.push_str(header);
+            token.push('.');
+            URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+            token
+        };
+        let mut token;
+        match &self.hmac {
+            Some((keyed, _)) => {
+                token = signing_input(&self.hmac_header);
+                let mut mac = keyed.clone();
+                mac.update(token.as_bytes());
+                token.push('.');
+                URL_SAFE_NO_PAD.encode_string(mac.finalize().into_bytes(), &mut token);
+            }
             None => {
                 let key = self
                     .current(crate::time_util::now())
                     .ok_or_else(|| JwtError::Sign("no signing key".into()))?;
-                (key.header.as_str(), &key.encoding)
+                token = signing_input(&key.header);
+                let signature = jsonwebtoken::crypto::sign(
+                    token.as_bytes(),
+                    &key.encoding,
+                    self.algorithm.jwt_algorithm(),
+                )
+                .map_err(|e| JwtError::Sign(e.to_string()))?;
+                token.push('.');
+                token.push_str(&signature);
             }
-        };
-        let payload = serde_json::to_vec(claims).map_err(|e| JwtError::Sign(e.to_string()))?;
-        let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 350);
-        token.push_str(header);
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
-        let signature = jsonwebtoken::crypto::sign(token.as_bytes(), key, self.algorithm.jwt_algorithm())
-            .map_err(|e| JwtError::Sign(e.to_string()))?;
-        token.push('.');
-        token.push_str(&signature);
+        }
         Ok(token)
     }
 
