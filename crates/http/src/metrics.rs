@@ -1,9 +1,12 @@
 //! Prometheus metrics: logins by contract and outcome, their latency, and the
 //! tokens issued. Never a secret, never a principal name in a label.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Installs the process-wide recorder once and returns its handle.
@@ -24,7 +27,7 @@ pub fn install_recorder() -> Option<PrometheusHandle> {
 }
 
 /// How a login attempt ended, as a metrics label.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
     Success,
     InvalidRequest,
@@ -45,19 +48,63 @@ impl Outcome {
     }
 }
 
+/// One labelled series; labels are `&'static str`, told apart by address.
+#[derive(PartialEq, Eq, Hash)]
+enum Series {
+    Logins(usize, Outcome),
+    LoginDuration(usize),
+    TokensIssued(usize),
+    Checks(usize),
+    CheckDuration,
+}
+
+fn address(label: &'static str) -> usize {
+    label.as_ptr() as usize
+}
+
+thread_local! {
+    // Each worker thread keeps the handles it used: going through the
+    // registry (hashing name and labels, allocating the key) showed in
+    // profiles of every login and check.
+    static COUNTERS: RefCell<HashMap<Series, Counter>> = RefCell::new(HashMap::new());
+    static HISTOGRAMS: RefCell<HashMap<Series, Histogram>> = RefCell::new(HashMap::new());
+}
+
+fn count(series: Series, register: impl FnOnce() -> Counter) {
+    COUNTERS.with_borrow_mut(|handles| handles.entry(series).or_insert_with(register).increment(1));
+}
+
+fn observe(series: Series, value: f64, register: impl FnOnce() -> Histogram) {
+    HISTOGRAMS.with_borrow_mut(|handles| handles.entry(series).or_insert_with(register).record(value));
+}
+
 /// Records one login attempt of `contract` that began at `started`.
 pub fn record_login(contract: &'static str, outcome: Outcome, started: Instant) {
-    metrics::counter!("tollgate_logins_total", "contract" => contract, "outcome" => outcome.label())
-        .increment(1);
-    metrics::histogram!("tollgate_login_duration_seconds", "contract" => contract)
-        .record(started.elapsed().as_secs_f64());
+    let id = address(contract);
+    count(
+        Series::Logins(id, outcome),
+        || metrics::counter!("tollgate_logins_total", "contract" => contract, "outcome" => outcome.label()),
+    );
+    observe(
+        Series::LoginDuration(id),
+        started.elapsed().as_secs_f64(),
+        || metrics::histogram!("tollgate_login_duration_seconds", "contract" => contract),
+    );
     if matches!(outcome, Outcome::Success) {
-        metrics::counter!("tollgate_tokens_issued_total", "contract" => contract).increment(1);
+        count(
+            Series::TokensIssued(id),
+            || metrics::counter!("tollgate_tokens_issued_total", "contract" => contract),
+        );
     }
 }
 
 /// Records one token check.
 pub fn record_verify(result: &'static str, started: Instant) {
-    metrics::counter!("tollgate_token_checks_total", "result" => result).increment(1);
-    metrics::histogram!("tollgate_token_check_duration_seconds").record(started.elapsed().as_secs_f64());
+    count(
+        Series::Checks(address(result)),
+        || metrics::counter!("tollgate_token_checks_total", "result" => result),
+    );
+    observe(Series::CheckDuration, started.elapsed().as_secs_f64(), || {
+        metrics::histogram!("tollgate_token_check_duration_seconds")
+    });
 }

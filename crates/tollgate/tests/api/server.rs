@@ -20,9 +20,10 @@ async fn healthz_readyz_and_metrics_answer() {
     let metrics = app.get("/metrics", None).await;
     assert_eq!(metrics.status, 200);
     for needle in [
-        r#"tollgate_logins_total{contract="login_check",outcome="success"}"#,
-        r#"tollgate_logins_total{contract="login_check",outcome="bad_credentials"}"#,
-        r#"tollgate_tokens_issued_total{contract="login_check"}"#,
+        // Counted once each, under the right labels.
+        r#"tollgate_logins_total{contract="login_check",outcome="success"} 1"#,
+        r#"tollgate_logins_total{contract="login_check",outcome="bad_credentials"} 1"#,
+        r#"tollgate_tokens_issued_total{contract="login_check"} 1"#,
         "tollgate_login_duration_seconds_bucket",
     ] {
         assert!(metrics.text.contains(needle), "{needle} missing from /metrics");
