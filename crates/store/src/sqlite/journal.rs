@@ -73,7 +73,7 @@ impl TokenJournal {
     }
 
     /// Indexes every journal row after `through`; `true` if there were any.
-    pub(super) async fn catch_up_now(&self, read: &SqlitePool) -> Result<bool, sqlx::Error> {
+    async fn catch_up_now(&self, read: &SqlitePool) -> Result<bool, sqlx::Error> {
         let through = self.index().through;
         let last: Option<i64> =
             sqlx::query_scalar("SELECT max(seq) FROM token_journal").fetch_one(read).await?;
@@ -295,6 +295,13 @@ impl AccessTokens<Sqlite> for TokenJournal {
 /// journal simply grows.
 pub(super) fn spawn_merger(journal: Arc<TokenJournal>, read: SqlitePool, write: SqlitePool) {
     tokio::spawn(async move {
+        // Tokens a previous run left in the journal, so that they are merged
+        // in time. In the background: a CLI command opening the database
+        // should not read the journal. (A lookup that misses catches up by
+        // itself meanwhile.)
+        if let Err(err) = journal.catch_up_now(&read).await {
+            tracing::warn!(%err, "reading the token journal failed");
+        }
         let every = (journal.policy.age / 6).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -58,8 +58,6 @@ impl SqliteStore {
             .map_err(OpenError::Connect)?;
         checkpoint::spawn_checkpointer(read.clone(), write.clone());
         let journal = Arc::new(TokenJournal::new(options.token_journal.clone()));
-        // Tokens a previous run (or another process) left in the journal.
-        journal.catch_up_now(&read).await.map_err(OpenError::Connect)?;
         journal::spawn_merger(journal.clone(), read.clone(), write.clone());
         Ok(Self::from_pools(read, write, journal))
     }
