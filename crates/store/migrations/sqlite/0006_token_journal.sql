@@ -19,6 +19,6 @@ CREATE TABLE token_journal (
 );
 
 -- A merge inserts in hash order; an index in expiry order beside it would
--- be written at random again (it tripled the cost of a merge). Expired
+-- be written at random again (a merge cost about four times as much). Expired
 -- tokens are swept by walking `tokens` in hash order instead.
 DROP INDEX tokens_expires_at;

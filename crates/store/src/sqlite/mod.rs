@@ -43,7 +43,11 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "0")
             // After the WAL starts over, keep at most 64 MiB of its file.
             .pragma("journal_size_limit", "67108864");
+        // No ping before each use (sqlx's default): an embedded connection
+        // cannot drop, and the ping was a round trip to the connection's
+        // thread per token batch and per lookup.
         let write = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(options.timeout)
             .connect_with(connect.clone().pragma("cache_size", "-65536"))
@@ -51,6 +55,7 @@ impl SqliteStore {
             .map_err(OpenError::Connect)?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
         let read = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(options.max_connections.clamp(1, 8))
             .acquire_timeout(options.timeout)
             .connect_with(connect)
