@@ -2,12 +2,13 @@
 //! and moved into `tokens` later, in bulk.
 //!
 //! Why: a token's hash is random, so inserting it into `tokens` (keyed by
-//! hash) dirties a different 4 KiB page per row, and every dirty page is
-//! written to the WAL at commit and again at checkpoint. That, not the CPU,
-//! capped contract B (bench/sqlite_keys.py measures it). Appending fills one
-//! page per ~30 tokens. A merge later takes the whole journal, sorted by
-//! hash, so that many tokens land on each page of `tokens` it writes; tokens
-//! that expired meanwhile (contract B's live 20 s) are simply dropped.
+//! hash) dirties a different 4 KiB page per row, written to the WAL at
+//! commit and again at checkpoint, and costs the B-tree several times the
+//! work of an append: that capped contract B (bench/sqlite_keys.py). An
+//! append fills one page per ~30 tokens. Once rows are `age` old (24 s by
+//! default), a merge moves those still alive into `tokens`, sorted by hash so
+//! that many land on each page it writes; tokens that expired meanwhile
+//! (contract B's live 20 s) are simply deleted.
 //!
 //! The journal has no index on the hash (that would be the random write
 //! again): this process keeps one in memory, hash → sequence number. The
@@ -163,7 +164,8 @@ impl TokenJournal {
 /// journal still holds every row it touches until a later statement deletes
 /// them, and the next token commit (synchronous FULL) makes the WAL, and so
 /// this statement, durable first. Token commits keep their fsync: the
-/// writer is set back to FULL before it is released, or closed.
+/// writer is set back to FULL before it is released, or closed. (Only the
+/// runtime's shutdown could drop this future half-way; nothing writes then.)
 async fn execute_without_fsync<'q>(
     write: &SqlitePool,
     statement: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
