@@ -51,7 +51,7 @@ impl JournalIndex {
         let sealed = |g: &Generation| self.is_sealed(g, now);
         if self.generations.back().is_none_or(sealed) {
             self.generations.push_back(Generation {
-                seqs: HashMap::with_capacity(self.generation_rows),
+                seqs: HashMap::new(),
                 started: now,
                 newest: now,
                 max_seq: 0,
