@@ -163,30 +163,29 @@ impl JwtCodec {
             URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
             token
         };
-        let mut token;
-        match &self.hmac {
+        let (mut token, signature) = match &self.hmac {
             Some((keyed, _)) => {
-                token = signing_input(&self.hmac_header);
+                let token = signing_input(&self.hmac_header);
                 let mut mac = keyed.clone();
                 mac.update(token.as_bytes());
-                token.push('.');
-                URL_SAFE_NO_PAD.encode_string(mac.finalize().into_bytes(), &mut token);
+                (token, URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
             }
             None => {
                 let key = self
                     .current(crate::time_util::now())
                     .ok_or_else(|| JwtError::Sign("no signing key".into()))?;
-                token = signing_input(&key.header);
+                let token = signing_input(&key.header);
                 let signature = jsonwebtoken::crypto::sign(
                     token.as_bytes(),
                     &key.encoding,
                     self.algorithm.jwt_algorithm(),
                 )
                 .map_err(|e| JwtError::Sign(e.to_string()))?;
-                token.push('.');
-                token.push_str(&signature);
+                (token, signature)
             }
-        }
+        };
+        token.push('.');
+        token.push_str(&signature);
         Ok(token)
     }
 

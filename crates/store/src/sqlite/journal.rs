@@ -73,30 +73,6 @@ impl TokenJournal {
         self.index.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Indexes every journal row after `through`; `true` if there were any.
-    async fn catch_up_now(&self, read: &SqlitePool) -> Result<bool, sqlx::Error> {
-        let through = self.index().through;
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT max(seq) FROM token_journal").fetch_one(read).await?;
-        if last.is_none_or(|last| last <= through) {
-            return Ok(false);
-        }
-        let rows = sqlx::query("SELECT seq, hash FROM token_journal WHERE seq > $1")
-            .bind(through)
-            .fetch_all(read)
-            .await?;
-        let found = rows.iter().map(seq_and_hash).collect::<Result<Vec<_>, _>>()?;
-        let now = Instant::now();
-        let mut index = self.index();
-        for (seq, hash) in found {
-            index.insert(&hash, seq, now);
-            // Sequence numbers are handed out under SQLite's write lock and
-            // committed in order: seeing one means seeing all before it.
-            index.through = index.through.max(seq);
-        }
-        Ok(true)
-    }
-
     /// Merges the generations the policy says are due, if any.
     async fn merge_due(&self, read: &SqlitePool, write: &SqlitePool) -> Result<(), sqlx::Error> {
         let rows = usize::try_from(self.policy.rows).unwrap_or(usize::MAX);
@@ -180,6 +156,11 @@ async fn execute_without_fsync<'q>(
     result.map(|_| ())
 }
 
+/// The journal's newest sequence number, if it holds any row.
+async fn last_seq(read: &SqlitePool) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT max(seq) FROM token_journal").fetch_one(read).await
+}
+
 fn seq_and_hash(row: &SqliteRow) -> Result<(i64, [u8; 32]), sqlx::Error> {
     let hash: Vec<u8> = row.try_get(1)?;
     let hash = hash.try_into().map_err(|_| sqlx::Error::Decode("token hash is not 32 bytes".into()))?;
@@ -223,8 +204,27 @@ impl AccessTokens<Sqlite> for TokenJournal {
         sqlx::query(&q::FIND_JOURNAL_TOKEN).bind(seq).bind(hash.as_bytes()).fetch_optional(read).await
     }
 
+    /// Indexes every journal row after `through`.
     async fn catch_up(&self, read: &SqlitePool) -> Result<bool, sqlx::Error> {
-        self.catch_up_now(read).await
+        let through = self.index().through;
+        let last = last_seq(read).await?;
+        if last.is_none_or(|last| last <= through) {
+            return Ok(false);
+        }
+        let rows = sqlx::query("SELECT seq, hash FROM token_journal WHERE seq > $1")
+            .bind(through)
+            .fetch_all(read)
+            .await?;
+        let found = rows.iter().map(seq_and_hash).collect::<Result<Vec<_>, _>>()?;
+        let now = Instant::now();
+        let mut index = self.index();
+        for (seq, hash) in found {
+            index.insert(&hash, seq, now);
+            // Sequence numbers are handed out under SQLite's write lock and
+            // committed in order: seeing one means seeing all before it.
+            index.through = index.through.max(seq);
+        }
+        Ok(true)
     }
 
     async fn revoke(
@@ -283,9 +283,7 @@ impl AccessTokens<Sqlite> for TokenJournal {
     }
 
     async fn settle(&self, read: &SqlitePool, write: &SqlitePool) -> Result<(), sqlx::Error> {
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT max(seq) FROM token_journal").fetch_one(read).await?;
-        match last {
+        match last_seq(read).await? {
             Some(last) => self.merge(read, write, last).await,
             None => Ok(()),
         }
@@ -301,7 +299,7 @@ pub(super) fn spawn_merger(journal: Arc<TokenJournal>, read: SqlitePool, write: 
         // in time. In the background: a CLI command opening the database
         // should not read the journal. (A lookup that misses catches up by
         // itself meanwhile.)
-        if let Err(err) = journal.catch_up_now(&read).await {
+        if let Err(err) = journal.catch_up(&read).await {
             tracing::warn!(%err, "reading the token journal failed");
         }
         let every = (journal.policy.age / 6).clamp(Duration::from_millis(10), Duration::from_secs(1));

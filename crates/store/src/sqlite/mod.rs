@@ -4,6 +4,7 @@
 //! access tokens appended to a journal first (`journal.rs`).
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -13,15 +14,13 @@ mod checkpoint;
 mod journal;
 mod journal_index;
 
-use std::sync::Arc;
-
 use journal::TokenJournal;
 
 crate::backend::sql_store!(SqliteStore, sqlx::Sqlite, None, TokenJournal);
 
 impl SqliteStore {
     /// One file, one machine: other processes' changes are found by polling.
-    fn listen_for_changes(&self, _waiter: std::sync::Arc<tokio::sync::Notify>) {}
+    fn listen_for_changes(&self, _waiter: Arc<tokio::sync::Notify>) {}
 }
 
 impl SqliteStore {
@@ -39,7 +38,7 @@ impl SqliteStore {
             // of temporary files (a profile showed them as a top cost).
             .pragma("temp_store", "memory")
             // No checkpoint inside a commit: they stalled token writes (p99).
-            // A background task checkpoints instead (see below).
+            // A background task checkpoints instead (checkpoint.rs).
             .pragma("wal_autocheckpoint", "0")
             // After the WAL starts over, keep at most 64 MiB of its file.
             .pragma("journal_size_limit", "67108864");
@@ -50,6 +49,8 @@ impl SqliteStore {
             .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(options.timeout)
+            // 64 MiB of page cache for the writer alone: journal merges
+            // touch many pages of `tokens`.
             .connect_with(connect.clone().pragma("cache_size", "-65536"))
             .await
             .map_err(OpenError::Connect)?;
