@@ -163,7 +163,6 @@ pub struct Identity {
     pub name: String,
     pub roles: Vec<String>,
     pub realm: Option<String>,
-    pub attributes: BTreeMap<String, String>,
     pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     /// The access key (OAuth 2.0 client) a JWT was issued to.
@@ -179,7 +178,6 @@ impl Identity {
             name: principal.name.clone(),
             roles: principal.roles.clone(),
             realm: principal.realm.clone(),
-            attributes: principal.attributes.clone(),
             issued_at,
             expires_at,
             client_id: None,

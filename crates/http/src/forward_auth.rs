@@ -8,23 +8,19 @@
 
 use std::time::Instant;
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use time::macros::format_description;
+use tollgate_core::time_util::rfc3339_utc;
 use tollgate_core::{Identity, VerifyError};
 
 use crate::AppState;
 use crate::metrics::record_verify;
 
-pub(crate) async fn verify(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+pub(crate) async fn verify(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
-    let token = match bearer_token(&headers) {
+    let token = match bearer_token(request.headers()) {
         Bearer::Absent => {
             record_verify("missing", started);
             return unauthorized("Bearer");
@@ -46,7 +42,7 @@ pub(crate) async fn verify(
         }
     };
     let missing_role =
-        required_roles(query.as_deref()).find(|role| !identity.roles.iter().any(|r| r == role));
+        required_roles(request.uri().query()).find(|role| !identity.roles.iter().any(|r| r == role));
     if missing_role.is_some() {
         record_verify("forbidden", started);
         let challenge = HeaderValue::from_static(r#"Bearer error="insufficient_scope""#);
@@ -76,9 +72,9 @@ fn bearer_token(headers: &HeaderMap) -> Bearer<'_> {
         return Bearer::Absent;
     }
     let token = token.trim();
-    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/".contains(c);
+    let b64token = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
     let body = token.trim_end_matches('=');
-    if body.is_empty() || !body.chars().all(b64token) || token.len() > 8192 {
+    if body.is_empty() || !body.bytes().all(b64token) || token.len() > 8192 {
         return Bearer::Malformed;
     }
     Bearer::Token(token)
@@ -125,27 +121,22 @@ const X_AUTH_REALM: HeaderName = HeaderName::from_static("x-auth-realm");
 const X_AUTH_EXPIRES: HeaderName = HeaderName::from_static("x-auth-expires");
 
 fn identity_response(identity: &Identity) -> Response {
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::with_capacity(8);
     let mut put = |name: HeaderName, value: &str| {
         // Names are validated free of control characters when created, so
         // this only skips what cannot be a header at all.
-        if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+        if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(name, value);
         }
     };
-    put(X_AUTH_SUBJECT, &identity.principal_id.to_string());
+    put(X_AUTH_SUBJECT, identity.principal_id.0.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()));
     put(X_AUTH_NAME, &identity.name);
     put(X_AUTH_ROLES, &identity.roles.join(","));
     if let Some(realm) = &identity.realm {
         put(X_AUTH_REALM, realm);
     }
     // One shape for every token kind: RFC 3339, UTC, milliseconds.
-    let expires = identity
-        .expires_at
-        .to_offset(time::UtcOffset::UTC)
-        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"))
-        .unwrap_or_default();
-    put(X_AUTH_EXPIRES, &expires);
+    put(X_AUTH_EXPIRES, &rfc3339_utc(identity.expires_at, 3));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     (StatusCode::OK, headers).into_response()
 }

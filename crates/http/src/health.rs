@@ -36,7 +36,7 @@ fn not_ready() -> Response {
 }
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
-    match state.metrics {
+    match &state.metrics {
         Some(handle) => ([(CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }

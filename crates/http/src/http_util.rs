@@ -2,6 +2,7 @@
 //! reading, and the headers every token response carries.
 
 use axum::body::{Body, Bytes};
+use axum::extract::Request;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue};
 use http_body_util::BodyExt as _;
@@ -27,6 +28,13 @@ pub(crate) fn charset(headers: &HeaderMap) -> Option<String> {
             .eq_ignore_ascii_case("charset")
             .then(|| value.trim().trim_matches('"').to_ascii_lowercase())
     })
+}
+
+/// A request's headers and body, taken apart. Handlers take the whole
+/// request instead of axum's `HeaderMap` extractor, which copies every header.
+pub(crate) fn headers_and_body(request: Request) -> (HeaderMap, Body) {
+    let (parts, body) = request.into_parts();
+    (parts.headers, body)
 }
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`]. `None` if it

@@ -18,11 +18,32 @@ use tollgate_core::LoginService;
 
 pub use router::{ContractMount, HttpSettings, Listener, listeners};
 
-/// What every handler can reach.
+/// What every handler can reach. One shared allocation: axum clones the
+/// state for every request, and one reference count is cheaper than three.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub service: Arc<LoginService>,
     pub metrics: Option<PrometheusHandle>,
     /// Where clients reach this service (the OAuth 2.0 issuer), if configured.
     pub public_url: Option<String>,
+}
+
+impl AppState {
+    pub fn new(
+        service: Arc<LoginService>,
+        metrics: Option<PrometheusHandle>,
+        public_url: Option<String>,
+    ) -> Self {
+        Self(Arc::new(Shared { service, metrics, public_url }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }

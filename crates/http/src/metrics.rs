@@ -26,6 +26,19 @@ pub fn install_recorder() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// Folds recorded latencies into their histogram buckets every `every`.
+/// The exporter keeps every raw sample until then: without this, memory grows
+/// with each request until `/metrics` is next scraped, unbounded if never.
+pub fn spawn_upkeep(handle: PrometheusHandle, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            handle.run_upkeep();
+        }
+    })
+}
+
 /// How a login attempt ended, as a metrics label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {

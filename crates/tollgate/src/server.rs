@@ -129,16 +129,16 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
         crate::demo::seed(store.as_ref(), &keys).await?;
     }
     let service = build_service(config, store, keys, &ServiceLimits::default())?;
-    let background = vec![
+    let mut background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
         service.spawn_usage_flusher(Duration::from_secs(1)),
     ];
-    let state = AppState {
-        service: Arc::clone(&service),
-        metrics: tollgate_http::metrics::install_recorder(),
-        public_url: config.public_url.clone(),
-    };
+    let metrics = tollgate_http::metrics::install_recorder();
+    if let Some(handle) = &metrics {
+        background.push(tollgate_http::metrics::spawn_upkeep(handle.clone(), Duration::from_secs(1)));
+    }
+    let state = AppState::new(Arc::clone(&service), metrics, config.public_url.clone());
 
     let (stop, stopped) = watch::channel(false);
     let mut servers = JoinSet::new();

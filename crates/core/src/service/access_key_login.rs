@@ -1,11 +1,12 @@
 //! Contract C's login, and OAuth 2.0 client authentication (an access key is
 //! a client): an access key and its secret in, a signed JWT out.
 
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use super::LoginService;
 use crate::error::LoginError;
-use crate::jwt::AccessClaims;
+use crate::jwt::{SigningTemplate, SubjectClaims};
 use crate::model::{AccessKeyLookup, AccessKeyState};
 use crate::secret::constant_time_eq;
 use crate::time_util::{add, now};
@@ -15,6 +16,28 @@ use crate::time_util::{add, now};
 pub struct IssuedJwt {
     pub token: String,
     pub expires_in: std::time::Duration,
+}
+
+/// An access key as the login caches keep it: what the store said, and its
+/// tokens' constant claims, prepared for signing on first use. A change to
+/// the key or its holder replaces the whole entry, template included.
+pub struct Client {
+    key: AccessKeyLookup,
+    template: OnceLock<SigningTemplate>,
+}
+
+impl Client {
+    pub(super) fn new(key: AccessKeyLookup) -> Self {
+        Self { key, template: OnceLock::new() }
+    }
+}
+
+impl Deref for Client {
+    type Target = AccessKeyLookup;
+
+    fn deref(&self) -> &AccessKeyLookup {
+        &self.key
+    }
 }
 
 impl LoginService {
@@ -31,7 +54,7 @@ impl LoginService {
         &self,
         access_key: &str,
         secret: &str,
-    ) -> Result<Arc<AccessKeyLookup>, LoginError> {
+    ) -> Result<Arc<Client>, LoginError> {
         // Compute the keyed hash whether or not the key exists, so both
         // paths cost about the same.
         let presented = self.keys.credential_hash(secret.as_bytes());
@@ -48,31 +71,44 @@ impl LoginService {
     }
 
     /// Signs a JWT for an authenticated key's holder.
-    pub fn issue_client_jwt(&self, key: &AccessKeyLookup) -> Result<IssuedJwt, LoginError> {
+    pub fn issue_client_jwt(&self, client: &Client) -> Result<IssuedJwt, LoginError> {
+        let sign_error =
+            |err: crate::jwt::JwtError| LoginError::Store(crate::StoreError::Unavailable(err.to_string()));
         let issued_at = now();
-        self.usage.record(key.id, issued_at);
-        let claims = AccessClaims {
-            uid: key.principal.id.0,
-            ar: &key.principal.roles,
-            ak: key.id.0,
-            realm: key.principal.realm.as_deref(),
-            attributes: &key.principal.attributes,
-            iat: issued_at.unix_timestamp(),
-            exp: add(issued_at, self.policy.accesskey_ttl).unix_timestamp(),
-            // Unique, not secret: the thread-local CSPRNG (seeded from the OS)
-            // spares a system call per token.
-            jti: uuid::Builder::from_random_bytes(rand::random()).into_uuid(),
+        self.usage.record(client.id, issued_at);
+        let codec = self.codec();
+        let template = match client.template.get() {
+            Some(template) => template,
+            None => {
+                let principal = &client.principal;
+                let prepared = codec
+                    .prepare(&SubjectClaims {
+                        uid: principal.id.0,
+                        ar: &principal.roles,
+                        ak: client.id.0,
+                        realm: principal.realm.as_deref(),
+                        attributes: &principal.attributes,
+                    })
+                    .map_err(sign_error)?;
+                client.template.get_or_init(|| prepared)
+            }
         };
-        let token = self
-            .codec()
-            .sign(&claims)
-            .map_err(|err| LoginError::Store(crate::StoreError::Unavailable(err.to_string())))?;
+        let token = codec
+            .sign(
+                template,
+                issued_at.unix_timestamp(),
+                add(issued_at, self.policy.accesskey_ttl).unix_timestamp(),
+                // Unique, not secret: the thread-local CSPRNG (seeded from the
+                // OS) spares a system call per token.
+                uuid::Builder::from_random_bytes(rand::random()).into_uuid(),
+            )
+            .map_err(sign_error)?;
         Ok(IssuedJwt { token, expires_in: self.policy.accesskey_ttl })
     }
 
     /// The key behind `access_key`, from the cache when possible. Only
     /// well-shaped keys reach the database.
-    async fn access_key_by_key(&self, access_key: &str) -> Result<Option<Arc<AccessKeyLookup>>, LoginError> {
+    async fn access_key_by_key(&self, access_key: &str) -> Result<Option<Arc<Client>>, LoginError> {
         if access_key.len() != 40 || !access_key.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
@@ -80,7 +116,7 @@ impl LoginService {
             return Ok(Some(hit));
         }
         let Some(found) = self.store.find_access_key(access_key).await? else { return Ok(None) };
-        let found = Arc::new(found);
+        let found = Arc::new(Client::new(found));
         self.access_keys.insert(access_key.to_owned(), Arc::clone(&found));
         self.access_keys_by_id.insert(found.id.0, Arc::clone(&found));
         Ok(Some(found))

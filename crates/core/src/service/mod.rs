@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::error::StoreError;
 use crate::jwt::{JwtCodec, JwtError};
-use crate::model::AccessKeyLookup;
+
 use crate::password::PasswordVerifier;
 use crate::secret::TokenHash;
 use crate::server_keys::JwtKeys;
@@ -23,7 +23,8 @@ use crate::server_keys::ServerKeys;
 use crate::store::Store;
 use crate::usage::UsageRecorder;
 
-pub use access_key_login::IssuedJwt;
+pub use access_key_login::{Client, IssuedJwt};
+
 pub use api_key_login::IssuedToken;
 pub use oauth::{Introspection, TokenKindHint};
 pub use verify::CachedToken;
@@ -129,16 +130,18 @@ pub struct LoginService {
     policy: TokenPolicy,
     keys: ServerKeys,
     /// Swapped whole when signing keys change (a rotation on any node).
-    jwt: std::sync::RwLock<Arc<JwtCodec>>,
+    jwt: arc_swap::ArcSwap<JwtCodec>,
     verified: moka::sync::Cache<TokenHash, Arc<CachedToken>>,
     /// Access keys by their public `accessKey` (logins) and by id (JWT checks).
-    access_keys: moka::sync::Cache<String, Arc<AccessKeyLookup>>,
-    access_keys_by_id: moka::sync::Cache<uuid::Uuid, Arc<AccessKeyLookup>>,
+    access_keys: moka::sync::Cache<String, Arc<Client>>,
+    access_keys_by_id: moka::sync::Cache<uuid::Uuid, Arc<Client>>,
     /// API keys by their keyed hash (contract B logins).
     api_keys: moka::sync::Cache<[u8; 32], Arc<crate::model::ApiKeyLookup>>,
-    /// JWTs whose signature was checked, by token hash: a signature stays
-    /// valid, so later checks only judge expiry, key state and revocation.
-    verified_jwts: moka::sync::Cache<TokenHash, Arc<crate::jwt::VerifiedClaims>>,
+    /// JWTs whose signature was checked, by token hash.
+    verified_jwts: moka::sync::Cache<TokenHash, Arc<verify::VerifiedJwt>>,
+    /// Bumped whenever cached state is forgotten; what is kept beside a
+    /// cache entry carries the generation it was read in.
+    generation: std::sync::atomic::AtomicU64,
     /// Whether a JWT's `jti` was revoked.
     revoked_jtis: moka::sync::Cache<uuid::Uuid, bool>,
     usage: Arc<UsageRecorder>,
@@ -157,7 +160,7 @@ impl LoginService {
             // bounds how long a forgotten entry occupies memory.
             .time_to_live(Duration::from_secs(300))
             .build();
-        let jwt = std::sync::RwLock::new(Arc::new(codec(keys.jwt(), &policy)?));
+        let jwt = arc_swap::ArcSwap::from_pointee(codec(keys.jwt(), &policy)?);
         Ok(Arc::new(Self {
             store,
             jwt,
@@ -172,6 +175,7 @@ impl LoginService {
                 .max_capacity(limits.token_cache_entries)
                 .time_to_live(Duration::from_secs(300))
                 .build(),
+            generation: std::sync::atomic::AtomicU64::new(0),
             usage: Arc::default(),
             passwords: PasswordVerifier::start(limits.password_workers, limits.password_queue),
             policy,
@@ -188,12 +192,10 @@ impl LoginService {
         &self.policy
     }
 
-    /// The JWT codec in force now.
-    pub(crate) fn codec(&self) -> Arc<JwtCodec> {
-        match self.jwt.read() {
-            Ok(codec) => Arc::clone(&codec),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+    /// The JWT codec in force now. A guard, not a clone: every login and
+    /// check reads it, and cloning the `Arc` is a write all cores contend for.
+    pub(crate) fn codec(&self) -> arc_swap::Guard<Arc<JwtCodec>> {
+        self.jwt.load()
     }
 
     /// Whether public signing keys are published (asymmetric algorithms).
@@ -215,10 +217,7 @@ impl LoginService {
         }
         let records = self.store.signing_keys(algorithm).await?;
         match codec(&JwtKeys::Asymmetric(algorithm, records), &self.policy) {
-            Ok(fresh) => match self.jwt.write() {
-                Ok(mut current) => *current = Arc::new(fresh),
-                Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
-            },
+            Ok(fresh) => self.jwt.store(Arc::new(fresh)),
             Err(err) => tracing::error!(%err, "reloaded signing keys are unusable; keeping the current ones"),
         }
         Ok(())
@@ -232,6 +231,9 @@ impl LoginService {
         self.access_keys_by_id.invalidate_all();
         self.api_keys.invalidate_all();
         self.revoked_jtis.invalidate_all();
+        // After the caches: a check that read the old generation may have
+        // looked up old entries, and must not keep them under the new one.
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Writes credentials' last-use times in the background every `every`.

@@ -1,16 +1,33 @@
 //! Bearer-token verification: who is this token, if anyone?
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use arc_swap::ArcSwapOption;
 
 use super::LoginService;
+use super::access_key_login::Client;
 use crate::error::VerifyError;
-use crate::jwt::looks_like_jwt;
-use crate::model::{AccessKeyLookup, AccessKeyState, CredentialId, Identity, PrincipalId, TokenLookup};
+use crate::jwt::{VerifiedClaims, looks_like_jwt};
+use crate::model::{AccessKeyState, CredentialId, Identity, PrincipalId, TokenLookup};
 use crate::secret::TokenHash;
 use crate::time_util::{from_millis, now};
 
 /// What the verification cache keeps about a token.
 pub type CachedToken = TokenLookup;
+
+/// A JWT whose signature was checked: a signature stays valid, so later
+/// checks only judge expiry and the state of its key.
+pub(super) struct VerifiedJwt {
+    claims: VerifiedClaims,
+    state: ArcSwapOption<KeyState>,
+}
+
+pub(super) struct KeyState {
+    generation: u64,
+    key: Arc<Client>,
+    jti_revoked: bool,
+}
 
 impl LoginService {
     /// Checks a bearer token of any kind and returns whom it identifies.
@@ -35,22 +52,24 @@ impl LoginService {
     /// the current state of the access key it names and of its holder.
     async fn verify_jwt(&self, token: &str) -> Result<Identity, VerifyError> {
         let hash = TokenHash::of(token);
-        let claims = match self.verified_jwts.get(&hash) {
+        let verified = match self.verified_jwts.get(&hash) {
             // The signature was checked before; expiry is judged again below.
-            Some(claims) => claims,
+            Some(verified) => verified,
             None => {
-                let claims = Arc::new(
-                    self.codec().verify(token).map_err(|err| VerifyError::Invalid(err.to_string()))?,
-                );
-                self.verified_jwts.insert(hash, Arc::clone(&claims));
-                claims
+                let claims =
+                    self.codec().verify(token).map_err(|err| VerifyError::Invalid(err.to_string()))?;
+                let verified = Arc::new(VerifiedJwt { claims, state: ArcSwapOption::empty() });
+                self.verified_jwts.insert(hash, Arc::clone(&verified));
+                verified
             }
         };
+        let claims = &verified.claims;
         let leeway = i64::try_from(self.policy.jwt_leeway.as_secs()).unwrap_or(i64::MAX);
         if claims.exp.saturating_add(leeway) < now().unix_timestamp() {
             return Err(VerifyError::Expired);
         }
-        let key = self.access_key_by_id(CredentialId(claims.ak)).await?.ok_or(VerifyError::Revoked)?;
+        let state = self.key_state(&verified).await?;
+        let key = &state.key;
         if key.principal.id != PrincipalId(claims.uid) {
             return Err(VerifyError::Invalid("uid does not match the access key".into()));
         }
@@ -67,11 +86,9 @@ impl LoginService {
         let revoked_before = |at: Option<time::OffsetDateTime>| {
             at.is_some_and(|at| issued_ms <= crate::time_util::to_millis(at))
         };
-        if revoked_before(key.tokens_revoked_at) || revoked_before(key.principal.tokens_revoked_at) {
-            return Err(VerifyError::Revoked);
-        }
-        if let Some(jti) = claims.jti
-            && self.is_jwt_revoked(jti).await?
+        if state.jti_revoked
+            || revoked_before(key.tokens_revoked_at)
+            || revoked_before(key.principal.tokens_revoked_at)
         {
             return Err(VerifyError::Revoked);
         }
@@ -81,12 +98,34 @@ impl LoginService {
             name: key.principal.name.clone(),
             roles: claims.ar.clone(),
             realm: claims.realm.clone(),
-            attributes: key.principal.attributes.clone(),
             issued_at: from_millis(issued_ms),
             expires_at: from_millis(claims.exp.saturating_mul(1000)),
             client_id: Some(key.access_key.clone()),
             token_id: claims.jti,
         })
+    }
+
+    /// The access key a JWT names and whether its `jti` was revoked, kept in
+    /// the token's cache entry until anything changes (a change bumps the
+    /// generation), so a repeated check costs one cache lookup, not three.
+    async fn key_state(&self, verified: &VerifiedJwt) -> Result<Arc<KeyState>, VerifyError> {
+        // Read before looking anything up: a change after this point leaves
+        // the entry with an older generation, so it is looked up again.
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some(state) = verified.state.load_full()
+            && state.generation == generation
+        {
+            return Ok(state);
+        }
+        let key =
+            self.access_key_by_id(CredentialId(verified.claims.ak)).await?.ok_or(VerifyError::Revoked)?;
+        let jti_revoked = match verified.claims.jti {
+            Some(jti) => self.is_jwt_revoked(jti).await?,
+            None => false,
+        };
+        let state = Arc::new(KeyState { generation, key, jti_revoked });
+        verified.state.store(Some(Arc::clone(&state)));
+        Ok(state)
     }
 
     /// Whether a JWT was revoked on its own; answers are cached until the
@@ -103,12 +142,12 @@ impl LoginService {
     pub(super) async fn access_key_by_id(
         &self,
         id: CredentialId,
-    ) -> Result<Option<Arc<AccessKeyLookup>>, VerifyError> {
+    ) -> Result<Option<Arc<Client>>, VerifyError> {
         if let Some(hit) = self.access_keys_by_id.get(&id.0) {
             return Ok(Some(hit));
         }
         let Some(found) = self.store.find_access_key_by_id(id).await? else { return Ok(None) };
-        let found = Arc::new(found);
+        let found = Arc::new(Client::new(found));
         self.access_keys_by_id.insert(id.0, Arc::clone(&found));
         Ok(Some(found))
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine as _;
-use tollgate_core::model::AccessKeyLookup;
+use tollgate_core::service::Client;
 
 use super::error::OAuthError;
 use super::form::Form;
@@ -56,7 +56,7 @@ pub(super) async fn required_client(
     state: &AppState,
     headers: &HeaderMap,
     form: &Form,
-) -> Result<Arc<AccessKeyLookup>, OAuthError> {
+) -> Result<Arc<Client>, OAuthError> {
     optional_client(state, headers, form).await?.ok_or(OAuthError::InvalidClient)
 }
 
@@ -66,7 +66,7 @@ pub(super) async fn optional_client(
     state: &AppState,
     headers: &HeaderMap,
     form: &Form,
-) -> Result<Option<Arc<AccessKeyLookup>>, OAuthError> {
+) -> Result<Option<Arc<Client>>, OAuthError> {
     let Some((id, secret)) = presented(headers, form)? else { return Ok(None) };
     let client =
         state.service.authenticate_client(&id, &secret).await.map_err(OAuthError::from_client_auth)?;

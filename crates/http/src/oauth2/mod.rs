@@ -31,10 +31,18 @@ pub fn routes() -> Router<AppState> {
 
 /// A JSON answer that nobody may cache (RFC 6749 §5.1), or the error.
 fn respond<T: serde::Serialize>(result: Result<T, error::OAuthError>) -> axum::response::Response {
+    respond_json(
+        result.and_then(|body| serde_json::to_vec(&body).map_err(|_| error::OAuthError::ServerError)),
+    )
+}
+
+/// [`respond`] for a body already serialized.
+fn respond_json(result: Result<Vec<u8>, error::OAuthError>) -> axum::response::Response {
+    use axum::http::header::CONTENT_TYPE;
     use axum::response::IntoResponse as _;
     match result {
         Ok(body) => {
-            let mut response = axum::Json(body).into_response();
+            let mut response = ([(CONTENT_TYPE, crate::http_util::JSON)], body).into_response();
             crate::http_util::no_store(response.headers_mut());
             response
         }

@@ -2,17 +2,18 @@
 //! principal. Unknown tokens, and tokens of others, get the same 200 without
 //! effect, so the endpoint reveals nothing about tokens.
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::client_auth::required_client;
 use super::error::OAuthError;
 use super::form::Form;
 use crate::AppState;
+use crate::http_util::headers_and_body;
 
-pub(super) async fn revoke_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn revoke_token(State(state): State<AppState>, request: Request) -> Response {
+    let (headers, body) = headers_and_body(request);
     let result = async {
         let form = Form::read(&headers, body).await?;
         let client = required_client(&state, &headers, &form).await?;

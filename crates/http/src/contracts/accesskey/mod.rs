@@ -11,15 +11,15 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use error::AccessKeyLoginError;
 
 use crate::AppState;
-use crate::http_util::{media_type, no_store, read_body, replace_lone_surrogates};
+use crate::http_util::{headers_and_body, media_type, no_store, read_body, replace_lone_surrogates};
 use crate::metrics::{Outcome, record_login};
 
 const CONTRACT: &str = "accesskey";
@@ -28,7 +28,8 @@ pub fn routes(path: &str) -> Router<AppState> {
     Router::new().route(path, post(login))
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn login(State(state): State<AppState>, request: Request) -> Response {
+    let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
         let credentials = read_request(&headers, body).await?;
@@ -43,7 +44,12 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Body) ->
         started,
     );
     let mut response = match result {
-        Ok(jwt) => (StatusCode::CREATED, [(CONTENT_TYPE, "text/plain; charset=utf-8")], jwt).into_response(),
+        Ok(jwt) => (
+            StatusCode::CREATED,
+            [(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+            jwt,
+        )
+            .into_response(),
         Err(err) => err.into_response(),
     };
     no_store(response.headers_mut());
@@ -62,6 +68,9 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<schema::Credent
     // surrogate escapes; such a string then simply fails as a credential.
     let text = std::str::from_utf8(&bytes).map_err(|_| AccessKeyLoginError::MalformedJson)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(credentials) = schema::well_formed(text) {
+        return Ok(credentials);
+    }
     let value: serde_json::Value = serde_json::from_str(&replace_lone_surrogates(text))
         .map_err(|_| AccessKeyLoginError::MalformedJson)?;
     schema::validate(value).map_err(AccessKeyLoginError::Schema)

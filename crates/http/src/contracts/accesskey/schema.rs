@@ -10,7 +10,7 @@
 //! object gives only the `type` error; otherwise every `required` error
 //! first, then each property's `type` error. Extra properties are ignored.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 const PROPERTIES: [&str; 2] = ["accessKey", "secret"];
@@ -46,6 +46,26 @@ impl Detail {
         info.insert("type".into(), Value::from(json_type));
         Self { path, code: "type", message: format!("must be {json_type}"), info }
     }
+}
+
+/// The common case in one pass: an object with both properties, once each,
+/// as strings (other properties skipped unread). Anything else, including a
+/// lone surrogate escape, is `None`, and the body goes the long way through
+/// [`validate`], which gives the same result for what this accepts.
+pub(super) fn well_formed(json: &str) -> Option<Credentials> {
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(rename = "accessKey")]
+        access_key: String,
+        secret: String,
+    }
+    // Derived structs also read arrays (`["key","secret"]`); the schema does not.
+    if !json.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        return None;
+    }
+    serde_json::from_str::<Body>(json)
+        .ok()
+        .map(|body| Credentials { access_key: body.access_key, secret: body.secret })
 }
 
 pub(super) fn validate(body: Value) -> Result<Credentials, Vec<Detail>> {
@@ -105,6 +125,32 @@ mod tests {
                 details(body),
                 json!([{"path":"","code":"type","message":"must be object","info":{"type":"object"}}])
             );
+        }
+    }
+
+    #[test]
+    fn the_one_pass_reading_agrees_with_the_schema_or_leaves_the_body_to_it() {
+        let agree = [
+            r#"{"accessKey":"k","secret":"s"}"#,
+            r#"{"secret":"s\u00e9","extra":{"deep":[1,null]},"accessKey":"k"}"#,
+            r#"{"accessKey":"","secret":""}"#,
+        ];
+        for json in agree {
+            let fast = well_formed(json).expect("well formed");
+            let slow = validate(serde_json::from_str(json).expect("json")).expect("valid");
+            assert_eq!((fast.access_key, fast.secret), (slow.access_key, slow.secret), "{json}");
+        }
+        let long_way = [
+            r#"{"accessKey":"k"}"#,
+            r#"{"accessKey":"k","secret":5}"#,
+            r#"{"accessKey":"k","secret":null}"#,
+            r#"{"accessKey":"k","accessKey":"j","secret":"s"}"#,
+            r#"{"accessKey":"k","secret":"\ud800"}"#,
+            r#"["k","s"]"#,
+            r#"{"accessKey":"k","secret":"s"} x"#,
+        ];
+        for json in long_way {
+            assert!(well_formed(json).is_none(), "{json}");
         }
     }
 

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -26,7 +26,7 @@ use error::ApiKeyLoginError;
 use negotiate::Format;
 
 use crate::AppState;
-use crate::http_util::{charset, decode_text, media_type, no_store, read_body};
+use crate::http_util::{charset, decode_text, headers_and_body, media_type, no_store, read_body};
 use crate::metrics::{Outcome, record_login};
 
 const CONTRACT: &str = "apikey";
@@ -41,7 +41,8 @@ pub fn routes(path: &str) -> Router<AppState> {
     Router::new().route(path, post(login))
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn login(State(state): State<AppState>, request: Request) -> Response {
+    let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let format = negotiate::response_format(&headers);
     let result = async {

@@ -13,7 +13,6 @@ use quick_xml::Reader;
 use quick_xml::escape::escape;
 use quick_xml::events::{BytesRef, Event};
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 use super::LoginRequest;
 use super::error::ApiKeyLoginError;
@@ -143,10 +142,7 @@ fn resolve(reference: &BytesRef<'_>) -> Option<char> {
 
 pub(super) fn render_success(token: &str, expire_in_sec: u64, expires_at: OffsetDateTime) -> String {
     // ISO 8601 in UTC with seven fractional digits, as .NET writes DateTime.
-    let date = expires_at
-        .to_offset(time::UtcOffset::UTC)
-        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z"))
-        .unwrap_or_default();
+    let date = tollgate_core::time_util::rfc3339_utc(expires_at, 7);
     format!(
         "<Response><Token>{}</Token><ExpireInSec>{expire_in_sec}</ExpireInSec><ExpireDate>{date}</ExpireDate></Response>",
         escape(token)

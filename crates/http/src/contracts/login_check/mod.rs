@@ -7,9 +7,7 @@ mod wire;
 
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -18,6 +16,7 @@ pub use error::{LoginCheckError, error_list, internal_error};
 use wire::{LoginCheckRequest, RefreshRequest, SessionResponse};
 
 use crate::AppState;
+use crate::http_util::headers_and_body;
 use crate::metrics::{Outcome, record_login};
 
 /// Where the refresh endpoint lives (not in the document; our extension).
@@ -30,7 +29,8 @@ pub fn routes(path: &str) -> Router<AppState> {
     Router::new().route(path, post(login_check)).route(REFRESH_PATH, post(refresh_token))
 }
 
-async fn login_check(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn login_check(State(state): State<AppState>, request: Request) -> Response {
+    let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
         let request = LoginCheckRequest::parse(&headers, body).await?;
@@ -41,7 +41,8 @@ async fn login_check(State(state): State<AppState>, headers: HeaderMap, body: Bo
     respond(result, started)
 }
 
-async fn refresh_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn refresh_token(State(state): State<AppState>, request: Request) -> Response {
+    let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
         let request = RefreshRequest::parse(&headers, body).await?;
