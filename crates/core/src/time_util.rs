@@ -7,7 +7,8 @@ use time::OffsetDateTime;
 /// The current instant, truncated to whole milliseconds so that what is
 /// stored and what is returned to a client are the same instant.
 pub fn now() -> OffsetDateTime {
-    from_millis(to_millis(OffsetDateTime::now_utc()))
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now)
 }
 
 pub fn to_millis(t: OffsetDateTime) -> i64 {

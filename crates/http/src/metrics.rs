@@ -2,7 +2,6 @@
 //! tokens issued. Never a secret, never a principal name in a label.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -62,7 +61,7 @@ impl Outcome {
 }
 
 /// One labelled series; labels are `&'static str`, told apart by address.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq)]
 enum Series {
     Logins(usize, Outcome),
     LoginDuration(usize),
@@ -78,17 +77,30 @@ fn address(label: &'static str) -> usize {
 thread_local! {
     // Each worker thread keeps the handles it used: going through the
     // registry (hashing name and labels, allocating the key) showed in
-    // profiles of every login and check.
-    static COUNTERS: RefCell<HashMap<Series, Counter>> = RefCell::new(HashMap::new());
-    static HISTOGRAMS: RefCell<HashMap<Series, Histogram>> = RefCell::new(HashMap::new());
+    // profiles of every login and check. A few dozen series at most, so a
+    // list beats hashing.
+    static COUNTERS: RefCell<Vec<(Series, Counter)>> = const { RefCell::new(Vec::new()) };
+    static HISTOGRAMS: RefCell<Vec<(Series, Histogram)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The handle of `series` in `handles`, registered on first use.
+fn handle<H>(handles: &mut Vec<(Series, H)>, series: Series, register: impl FnOnce() -> H) -> &H {
+    let at = match handles.iter().position(|(known, _)| *known == series) {
+        Some(at) => at,
+        None => {
+            handles.push((series, register()));
+            handles.len() - 1
+        }
+    };
+    &handles[at].1
 }
 
 fn count(series: Series, register: impl FnOnce() -> Counter) {
-    COUNTERS.with_borrow_mut(|handles| handles.entry(series).or_insert_with(register).increment(1));
+    COUNTERS.with_borrow_mut(|handles| handle(handles, series, register).increment(1));
 }
 
 fn observe(series: Series, value: f64, register: impl FnOnce() -> Histogram) {
-    HISTOGRAMS.with_borrow_mut(|handles| handles.entry(series).or_insert_with(register).record(value));
+    HISTOGRAMS.with_borrow_mut(|handles| handle(handles, series, register).record(value));
 }
 
 /// Records one login attempt of `contract` that began at `started`.

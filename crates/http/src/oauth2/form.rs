@@ -44,21 +44,47 @@ impl Form {
     }
 }
 
-/// One `name=value` of the body, decoded as `form_urlencoded` does; the
-/// common case (nothing escaped, valid UTF-8) is borrowed without its
-/// byte-by-byte decoding.
+/// One `name=value` of the body, decoded as `form_urlencoded` decodes it
+/// (`+` is a space, `%XY` a byte, a stray `%` itself, then UTF-8 with
+/// replacement characters), borrowed when nothing needs decoding.
 fn pair(segment: &[u8]) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
     if segment.is_empty() {
         return None;
     }
-    let escaped = segment.iter().fold(false, |escaped, &b| escaped | (b == b'%') | (b == b'+'));
-    match std::str::from_utf8(segment) {
-        Ok(text) if !escaped => {
-            let (name, value) = text.split_once('=').unwrap_or((text, ""));
-            Some((Cow::Borrowed(name), Cow::Borrowed(value)))
-        }
-        _ => form_urlencoded::parse(segment).next(),
+    let (name, value) = match segment.iter().position(|&b| b == b'=') {
+        Some(at) => (&segment[..at], &segment[at + 1..]),
+        None => (segment, &segment[segment.len()..]),
+    };
+    Some((decode(name), decode(value)))
+}
+
+fn decode(part: &[u8]) -> Cow<'_, str> {
+    let escaped = part.iter().fold(false, |escaped, &b| escaped | (b == b'%') | (b == b'+'));
+    if !escaped {
+        return String::from_utf8_lossy(part);
     }
+    let hex = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut bytes = Vec::with_capacity(part.len());
+    let mut i = 0;
+    while let Some(&b) = part.get(i) {
+        let escape =
+            (b == b'%').then(|| Some(hex(*part.get(i + 1)?)? << 4 | hex(*part.get(i + 2)?)?)).flatten();
+        match (b, escape) {
+            (_, Some(byte)) => {
+                bytes.push(byte);
+                i += 3;
+            }
+            (b'+', None) => {
+                bytes.push(b' ');
+                i += 1;
+            }
+            (b, None) => {
+                bytes.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[cfg(test)]
@@ -67,12 +93,13 @@ mod tests {
 
     #[test]
     fn parameters_read_as_form_urlencoded_reads_them() {
-        let bodies: [&[u8]; 5] = [
+        let bodies: [&[u8]; 6] = [
             b"grant_type=client_credentials&client_id=abc&client_secret=a%2Fb+c",
             b"&&a=1&&b&c=%C3%A9&d=+&e=%zz",
             b"x=\xff\xfe&y=caf\xc3\xa9",
             b"=v&k=",
             b"",
+            b"a=%4&b=%&c=%%41&d=%e9&e=%C3&f=%7e%7E%20",
         ];
         for body in bodies {
             let expected: Vec<(String, String)> = form_urlencoded::parse(body)
