@@ -15,7 +15,6 @@ use time::OffsetDateTime;
 
 use crate::error::StoreError;
 use crate::jwt::{JwtCodec, JwtError};
-
 use crate::password::PasswordVerifier;
 use crate::secret::TokenHash;
 use crate::server_keys::JwtKeys;
@@ -24,7 +23,6 @@ use crate::store::Store;
 use crate::usage::UsageRecorder;
 
 pub use access_key_login::{Client, IssuedJwt};
-
 pub use api_key_login::IssuedToken;
 pub use oauth::{Introspection, TokenKindHint};
 pub use verify::CachedToken;
@@ -142,8 +140,6 @@ pub struct LoginService {
     /// Bumped whenever cached state is forgotten; what is kept beside a
     /// cache entry carries the generation it was read in.
     generation: std::sync::atomic::AtomicU64,
-    /// Whether a JWT's `jti` was revoked.
-    revoked_jtis: moka::sync::Cache<uuid::Uuid, bool>,
     usage: Arc<UsageRecorder>,
 }
 
@@ -168,10 +164,6 @@ impl LoginService {
             access_keys_by_id: key_cache(limits),
             api_keys: key_cache(limits),
             verified_jwts: moka::sync::Cache::builder()
-                .max_capacity(limits.token_cache_entries)
-                .time_to_live(Duration::from_secs(300))
-                .build(),
-            revoked_jtis: moka::sync::Cache::builder()
                 .max_capacity(limits.token_cache_entries)
                 .time_to_live(Duration::from_secs(300))
                 .build(),
@@ -230,7 +222,6 @@ impl LoginService {
         self.access_keys.invalidate_all();
         self.access_keys_by_id.invalidate_all();
         self.api_keys.invalidate_all();
-        self.revoked_jtis.invalidate_all();
         // After the caches: a check that read the old generation may have
         // looked up old entries, and must not keep them under the new one.
         self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);

@@ -120,23 +120,12 @@ impl LoginService {
         let key =
             self.access_key_by_id(CredentialId(verified.claims.ak)).await?.ok_or(VerifyError::Revoked)?;
         let jti_revoked = match verified.claims.jti {
-            Some(jti) => self.is_jwt_revoked(jti).await?,
+            Some(jti) => self.store.is_jwt_revoked(jti).await?,
             None => false,
         };
         let state = Arc::new(KeyState { generation, key, jti_revoked });
         verified.state.store(Some(Arc::clone(&state)));
         Ok(state)
-    }
-
-    /// Whether a JWT was revoked on its own; answers are cached until the
-    /// next change anywhere (revocations bump the change counter).
-    async fn is_jwt_revoked(&self, jti: uuid::Uuid) -> Result<bool, VerifyError> {
-        if let Some(revoked) = self.revoked_jtis.get(&jti) {
-            return Ok(revoked);
-        }
-        let revoked = self.store.is_jwt_revoked(jti).await?;
-        self.revoked_jtis.insert(jti, revoked);
-        Ok(revoked)
     }
 
     pub(super) async fn access_key_by_id(
