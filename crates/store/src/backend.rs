@@ -31,6 +31,10 @@ pub(crate) trait AccessTokens<DB: sqlx::Database>: Send + Sync + 'static {
     /// What `remember` needs to know once an append has committed.
     type Appended: Send;
 
+    /// Group-commit batches that may be written at once (see
+    /// `group_commit.rs`).
+    const BATCHES_IN_FLIGHT: usize;
+
     /// Writes `tokens` with `executor` (inside the caller's transaction, if
     /// it runs one).
     fn append<'e, E>(
@@ -131,7 +135,7 @@ macro_rules! sql_store {
         impl $store {
             fn from_pools(read: sqlx::Pool<$db>, write: sqlx::Pool<$db>, tokens: std::sync::Arc<$tokens>) -> Self {
                 let (pool, batch_tokens) = (write.clone(), tokens.clone());
-                let commits = GroupCommit::spawn(MAX_BATCH, move |ops| {
+                let commits = GroupCommit::spawn(MAX_BATCH, <$tokens as crate::backend::AccessTokens<$db>>::BATCHES_IN_FLIGHT, move |ops| {
                     let (pool, tokens) = (pool.clone(), batch_tokens.clone());
                     async move { write_batch(&pool, &tokens, ops).await.map_err(store_error) }
                 });

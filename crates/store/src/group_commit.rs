@@ -5,10 +5,16 @@
 //! far below what the CPU allows. So writes queue here; a single task takes
 //! everything waiting, writes it in one transaction, commits once, and only
 //! then tells each waiter it is done.
+//!
+//! A database that commits several transactions at once (PostgreSQL flushes
+//! its log for all of them together) gets more than one batch in flight: the
+//! next batch is written while the last one waits for its flush. SQLite has
+//! one writer, so it keeps one.
 
 use std::future::Future;
+use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tollgate_core::StoreError;
 
 type Reply = oneshot::Sender<Result<(), StoreError>>;
@@ -19,17 +25,24 @@ pub(crate) struct GroupCommit<Op> {
 
 impl<Op: Send + 'static> GroupCommit<Op> {
     /// Starts the committing task. `write` gets each batch (at most
-    /// `max_batch` operations) and must commit it atomically.
-    pub(crate) fn spawn<F, Fut>(max_batch: usize, write: F) -> Self
+    /// `max_batch` operations) and must commit it atomically; at most
+    /// `in_flight` batches are being written at once.
+    pub(crate) fn spawn<F, Fut>(max_batch: usize, in_flight: usize, write: F) -> Self
     where
-        F: Fn(Vec<Op>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), StoreError>> + Send,
+        F: Fn(Vec<Op>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), StoreError>> + Send + 'static,
     {
         let (queue, mut incoming) = mpsc::channel::<(Op, Reply)>(max_batch * 4);
+        let slots = Arc::new(Semaphore::new(in_flight.max(1)));
+        let write = Arc::new(write);
         tokio::spawn(async move {
-            let mut ops = Vec::with_capacity(max_batch);
-            let mut replies = Vec::with_capacity(max_batch);
-            while let Some((op, reply)) = incoming.recv().await {
+            while let Some(first) = incoming.recv().await {
+                // Wait for a free slot before taking the rest, so that a
+                // batch holds everything that queued meanwhile.
+                let Ok(slot) = slots.clone().acquire_owned().await else { return };
+                let mut ops = Vec::with_capacity(max_batch);
+                let mut replies = Vec::with_capacity(max_batch);
+                let (op, reply) = first;
                 ops.push(op);
                 replies.push(reply);
                 while ops.len() < max_batch {
@@ -41,12 +54,21 @@ impl<Op: Send + 'static> GroupCommit<Op> {
                         Err(_) => break,
                     }
                 }
-                let result = write(std::mem::take(&mut ops)).await;
-                for reply in replies.drain(..) {
-                    let _ = reply.send(match &result {
-                        Ok(()) => Ok(()),
-                        Err(err) => Err(clone_error(err)),
-                    });
+                let write = write.clone();
+                let batch = async move {
+                    let result = write(ops).await;
+                    drop(slot);
+                    for reply in replies {
+                        let _ = reply.send(match &result {
+                            Ok(()) => Ok(()),
+                            Err(err) => Err(clone_error(err)),
+                        });
+                    }
+                };
+                if in_flight <= 1 {
+                    batch.await;
+                } else {
+                    tokio::spawn(batch);
                 }
             }
         });

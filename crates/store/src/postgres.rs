@@ -21,6 +21,10 @@ pub(crate) struct TokensTable;
 impl crate::backend::AccessTokens<sqlx::Postgres> for TokensTable {
     type Appended = ();
 
+    /// PostgreSQL flushes its log once for all the commits waiting on it, so
+    /// a batch written while the last one flushes shares that flush.
+    const BATCHES_IN_FLIGHT: usize = 2;
+
     async fn append<'e, E>(&self, executor: E, tokens: &[&TokenRecord]) -> Result<(), sqlx::Error>
     where
         E: sqlx::Executor<'e, Database = sqlx::Postgres> + 'e,

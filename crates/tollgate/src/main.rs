@@ -6,6 +6,9 @@ use clap::Parser as _;
 use tollgate::cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Logs go to stderr, so `--json` output on stdout stays machine-readable.

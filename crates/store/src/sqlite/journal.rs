@@ -171,14 +171,20 @@ impl AccessTokens<Sqlite> for TokenJournal {
     /// (sequence number, hash) of each appended row.
     type Appended = Vec<(i64, [u8; 32])>;
 
+    /// SQLite has one writer: a second batch would only queue behind it.
+    const BATCHES_IN_FLIGHT: usize = 1;
+
     async fn append<'e, E>(&self, executor: E, tokens: &[&TokenRecord]) -> Result<Self::Appended, sqlx::Error>
     where
         E: sqlx::Executor<'e, Database = Sqlite> + 'e,
     {
-        let mut insert = super::token_insert("token_journal", tokens);
-        insert.push(" RETURNING seq, hash");
-        let rows = insert.build().fetch_all(executor).await?;
-        rows.iter().map(seq_and_hash).collect()
+        // One statement takes its rows' sequence numbers in VALUES order and
+        // without gaps (AUTOINCREMENT: each is the largest yet plus one, under
+        // the write lock), so the last one tells them all; RETURNING would
+        // hand every row back across sqlx's worker thread instead.
+        let done = super::token_insert("token_journal", tokens).build().execute(executor).await?;
+        let first = done.last_insert_rowid() - tokens.len() as i64 + 1;
+        Ok((first..).zip(tokens).map(|(seq, token)| (seq, token.hash.0)).collect())
     }
 
     fn remember(&self, appended: Self::Appended) {
@@ -312,4 +318,58 @@ pub(super) fn spawn_merger(journal: Arc<TokenJournal>, read: SqlitePool, write: 
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::sqlite::SqlitePoolOptions;
+    use tollgate_core::model::{PrincipalId, TokenKind};
+    use tollgate_core::time_util::add;
+
+    use super::*;
+
+    fn record(n: u8) -> TokenRecord {
+        let issued_at = now();
+        TokenRecord {
+            hash: TokenHash([n; 32]),
+            kind: TokenKind::ApiKey,
+            principal_id: PrincipalId::new(),
+            session_id: None,
+            credential_id: None,
+            issued_at,
+            expires_at: add(issued_at, Duration::from_secs(60)),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_append_reports_each_rows_own_sequence_number() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("j.db").display());
+        let pool = SqlitePoolOptions::new().max_connections(1).connect(&url).await.expect("open");
+        sqlx::migrate!("migrations/sqlite").run(&pool).await.expect("migrate");
+        let journal = TokenJournal::new(JournalPolicy::default());
+        let mut reported = Vec::new();
+        // Batches of different sizes, with a row deleted in between (the
+        // sequence never reuses it) and rows another writer appended.
+        for (batch, other_writer) in [(0..3, false), (3..4, true), (4..9, false)] {
+            let records: Vec<_> = batch.map(record).collect();
+            let refs: Vec<_> = records.iter().collect();
+            if other_writer {
+                let foreign = record(200);
+                journal.append(&pool, &[&foreign]).await.expect("foreign append");
+                sqlx::query("DELETE FROM token_journal WHERE hash = $1")
+                    .bind(foreign.hash.as_bytes())
+                    .execute(&pool)
+                    .await
+                    .expect("delete");
+            }
+            reported.extend(journal.append(&pool, &refs).await.expect("append"));
+        }
+        let rows = sqlx::query("SELECT seq, hash FROM token_journal ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("read");
+        let stored: Vec<_> = rows.iter().map(seq_and_hash).collect::<Result<_, _>>().expect("rows");
+        assert_eq!(reported, stored);
+    }
 }
