@@ -5,8 +5,14 @@
 # per backend: requests/s, p50, p99, and the ratio to the same server's
 # GET /healthz measured in the same run.
 #
+# Last, it measures DESIGN.md §6's reference handlers (bench/calibrate: a
+# minimal axum app that parses the contract C body, and the same signing an
+# HS384 JWT) against that app's own /healthz: the ceiling this machine gives
+# any axum service, beside which Tollgate's ratios are read.
+#
 #   bench/run.sh                       # both backends, 8 s per scenario
 #   BENCH_SECONDS=4 BENCH_BACKENDS=sqlite bench/run.sh
+#   BENCH_CALIBRATE=0 bench/run.sh     # without the reference handlers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH_DIR="$PWD/bench"; export BENCH_DIR
@@ -21,8 +27,9 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)" >&2
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release --locked -q -p tollgate
+cargo build --release --locked -q -p tollgate -p tollgate-calibrate
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/tollgate"
+CALIBRATE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/tollgate-calibrate"
 WORK="$(mktemp -d)"
 SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
@@ -34,8 +41,12 @@ B_XML='<Request><UserLogin>John.Doo</UserLogin><ApiKey>hDn/LFXIPESM036W+s7VKg==<
 A_BODY='{"username":"user","password":"1234"}'
 CLIENT="client_id=986d8167a9b9a15e37db4ab4ad50877b01347a94&client_secret=79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN%2FemwjFCuAfq"
 
-start_server() { # $1: database URL
-  "$BIN" serve --demo --listen "127.0.0.1:$PORT" --database "$1" >"$WORK/server.log" 2>&1 &
+start_server() { # $1: database URL, or "calibrate" for the reference handlers
+  if [ "$1" = calibrate ]; then
+    "$CALIBRATE_BIN" "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+  else
+    "$BIN" serve --demo --listen "127.0.0.1:$PORT" --database "$1" >"$WORK/server.log" 2>&1 &
+  fi
   SERVER_PID=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null && return; sleep 0.1; done
   echo "server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1
@@ -117,3 +128,13 @@ print(f"\nA: one argon2id verify ≈ {one['p50_ms']:.1f} ms → ideal {ideal:.0f
       f"measured {rate:.0f}/s = {rate / ideal:.0%}, {many['non2xx']} shed with 503, p99 {many['p99_ms']:.1f} ms")
 PY
 done
+
+if [ "${BENCH_CALIBRATE:-1}" != 0 ]; then
+  : >"$WORK/results"
+  start_server calibrate
+  run "GET /healthz" "$CONNECTIONS" get.lua /healthz
+  run "POST JSON body, fixed reply" "$CONNECTIONS" post_json.lua /json "BODY=$C_BODY"
+  run "POST JSON body, HS384 JWT (jsonwebtoken)" "$CONNECTIONS" post_json.lua /jwt "BODY=$C_BODY"
+  stop_server
+  table "reference handlers (bench/calibrate, a minimal axum app; DESIGN.md §6)"
+fi

@@ -2,7 +2,10 @@
 //! a client): an access key and its secret in, a signed JWT out.
 
 use std::ops::Deref;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
+
+use time::OffsetDateTime;
 
 use super::LoginService;
 use crate::error::LoginError;
@@ -10,6 +13,7 @@ use crate::jwt::{SigningTemplate, SubjectClaims};
 use crate::model::{AccessKeyLookup, AccessKeyState};
 use crate::secret::constant_time_eq;
 use crate::time_util::{add, now};
+use crate::usage::UsageRecorder;
 
 /// A JWT and how long it lives.
 #[derive(Debug, Clone)]
@@ -24,11 +28,22 @@ pub struct IssuedJwt {
 pub struct Client {
     key: AccessKeyLookup,
     template: OnceLock<SigningTemplate>,
+    /// The second of the last use handed to the usage recorder: last use is
+    /// kept to the second, so later uses in that second skip the recorder's
+    /// lock (every login and check of the key would take it otherwise).
+    use_noted: AtomicI64,
 }
 
 impl Client {
     pub(super) fn new(key: AccessKeyLookup) -> Self {
-        Self { key, template: OnceLock::new() }
+        Self { key, template: OnceLock::new(), use_noted: AtomicI64::new(i64::MIN) }
+    }
+
+    pub(super) fn note_use(&self, usage: &UsageRecorder, at: OffsetDateTime) {
+        let second = at.unix_timestamp();
+        if self.use_noted.swap(second, Ordering::Relaxed) != second {
+            usage.record(self.id, at);
+        }
     }
 }
 
@@ -75,7 +90,7 @@ impl LoginService {
         let sign_error =
             |err: crate::jwt::JwtError| LoginError::Store(crate::StoreError::Unavailable(err.to_string()));
         let issued_at = now();
-        self.usage.record(client.id, issued_at);
+        client.note_use(&self.usage, issued_at);
         let codec = self.codec();
         let template = match client.template.get() {
             Some(template) => template,

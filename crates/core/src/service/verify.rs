@@ -92,7 +92,7 @@ impl LoginService {
         {
             return Err(VerifyError::Revoked);
         }
-        self.usage.record(key.id, now);
+        key.note_use(&self.usage, now);
         Ok(Identity {
             principal_id: key.principal.id,
             name: key.principal.name.clone(),
