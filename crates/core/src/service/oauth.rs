@@ -1,6 +1,8 @@
 //! What OAuth 2.0 adds on top of the logins: introspection (RFC 7662) and
 //! revocation (RFC 7009) of any kind of token, on behalf of a client.
 
+use std::sync::Arc;
+
 use super::LoginService;
 use crate::error::{StoreError, VerifyError};
 use crate::jwt::looks_like_jwt;
@@ -18,7 +20,7 @@ pub enum TokenKindHint {
 /// What introspection reveals of an active token.
 #[derive(Debug, Clone)]
 pub struct Introspection {
-    pub identity: Identity,
+    pub identity: Arc<Identity>,
     pub is_refresh_token: bool,
 }
 
@@ -54,7 +56,7 @@ impl LoginService {
         Ok(None)
     }
 
-    async fn active_refresh(&self, token: &str) -> Result<Option<Identity>, StoreError> {
+    async fn active_refresh(&self, token: &str) -> Result<Option<Arc<Identity>>, StoreError> {
         let Some(found) = self.store.find_refresh(&TokenHash::of(token)).await? else { return Ok(None) };
         let revoked = found.session_revoked
             || found.principal.tokens_revoked_at.is_some_and(|at| found.issued_at <= at)
@@ -62,7 +64,7 @@ impl LoginService {
         if found.spent_at.is_some() || revoked || now() >= found.expires_at {
             return Ok(None);
         }
-        Ok(Some(Identity::of(&found.principal, found.issued_at, found.expires_at)))
+        Ok(Some(Arc::new(Identity::of(&found.principal, found.issued_at, found.expires_at))))
     }
 
     /// RFC 7009 on behalf of `client`: revokes the token if it belongs to the
@@ -83,12 +85,15 @@ impl LoginService {
         let at = now();
         let revoked = if looks_like_jwt(token) {
             match self.verify_bearer(token).await {
-                Ok(Identity { principal_id, token_id: Some(jti), expires_at, .. }) if owned(principal_id) => {
-                    self.store.revoke_jwt(jti, expires_at).await?;
-                    true
-                }
+                Ok(identity) => match *identity {
+                    Identity { principal_id, token_id: Some(jti), expires_at, .. } if owned(principal_id) => {
+                        self.store.revoke_jwt(jti, expires_at).await?;
+                        true
+                    }
+                    _ => false,
+                },
                 Err(VerifyError::Store(err)) => return Err(err),
-                _ => false,
+                Err(_) => false,
             }
         } else {
             let hash = TokenHash::of(token);

@@ -27,11 +27,14 @@ pub(super) struct KeyState {
     generation: u64,
     key: Arc<Client>,
     jti_revoked: bool,
+    /// Whom the token identifies while this state holds: built once, so a
+    /// repeated check hands out the same answer instead of copying it.
+    identity: Arc<Identity>,
 }
 
 impl LoginService {
     /// Checks a bearer token of any kind and returns whom it identifies.
-    pub async fn verify_bearer(&self, token: &str) -> Result<Identity, VerifyError> {
+    pub async fn verify_bearer(&self, token: &str) -> Result<Arc<Identity>, VerifyError> {
         if looks_like_jwt(token) {
             return self.verify_jwt(token).await;
         }
@@ -50,7 +53,7 @@ impl LoginService {
 
     /// A JWT is checked statelessly (signature, algorithm, expiry) apart from
     /// the current state of the access key it names and of its holder.
-    async fn verify_jwt(&self, token: &str) -> Result<Identity, VerifyError> {
+    async fn verify_jwt(&self, token: &str) -> Result<Arc<Identity>, VerifyError> {
         let hash = TokenHash::of(token);
         let verified = match self.verified_jwts.get(&hash) {
             // The signature was checked before; expiry is judged again below.
@@ -93,16 +96,7 @@ impl LoginService {
             return Err(VerifyError::Revoked);
         }
         key.note_use(&self.usage, now);
-        Ok(Identity {
-            principal_id: key.principal.id,
-            name: key.principal.name.clone(),
-            roles: claims.ar.clone(),
-            realm: claims.realm.clone(),
-            issued_at: from_millis(issued_ms),
-            expires_at: from_millis(claims.exp.saturating_mul(1000)),
-            client_id: Some(key.access_key.clone()),
-            token_id: claims.jti,
-        })
+        Ok(Arc::clone(&state.identity))
     }
 
     /// The access key a JWT names and whether its `jti` was revoked, kept in
@@ -123,7 +117,18 @@ impl LoginService {
             Some(jti) => self.store.is_jwt_revoked(jti).await?,
             None => false,
         };
-        let state = Arc::new(KeyState { generation, key, jti_revoked });
+        let claims = &verified.claims;
+        let identity = Arc::new(Identity {
+            principal_id: key.principal.id,
+            name: key.principal.name.clone(),
+            roles: claims.ar.clone(),
+            realm: claims.realm.clone(),
+            issued_at: from_millis(claims.iat.saturating_mul(1000)),
+            expires_at: from_millis(claims.exp.saturating_mul(1000)),
+            client_id: Some(key.access_key.clone()),
+            token_id: claims.jti,
+        });
+        let state = Arc::new(KeyState { generation, key, jti_revoked, identity });
         verified.state.store(Some(Arc::clone(&state)));
         Ok(state)
     }
@@ -142,7 +147,7 @@ impl LoginService {
     }
 }
 
-fn judge(token: &TokenLookup) -> Result<Identity, VerifyError> {
+fn judge(token: &TokenLookup) -> Result<Arc<Identity>, VerifyError> {
     if token.revoked || token.principal.tokens_revoked_at.is_some_and(|at| token.issued_at <= at) {
         return Err(VerifyError::Revoked);
     }
@@ -154,5 +159,5 @@ fn judge(token: &TokenLookup) -> Result<Identity, VerifyError> {
     if now >= token.expires_at || token.credential_expires_at.is_some_and(|at| now >= at) {
         return Err(VerifyError::Expired);
     }
-    Ok(Identity::of(&token.principal, token.issued_at, token.expires_at))
+    Ok(Arc::new(Identity::of(&token.principal, token.issued_at, token.expires_at)))
 }

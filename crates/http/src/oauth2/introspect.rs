@@ -6,22 +6,24 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
-use tollgate_core::TokenKindHint;
+use tollgate_core::{Introspection, TokenKindHint};
 
 use super::client_auth::required_client;
 use super::error::OAuthError;
 use super::form::Form;
 use crate::AppState;
 
+/// Borrows what it shows from the identity: a checked JWT's identity is
+/// shared by every check of that token.
 #[derive(Serialize, Default)]
-struct IntrospectionResponse {
+struct IntrospectionResponse<'a> {
     active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    username: Option<String>,
+    username: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    client_id: Option<String>,
+    client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,9 +33,28 @@ struct IntrospectionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     jti: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    realm: Option<String>,
+    realm: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    roles: Option<Vec<String>>,
+    roles: Option<&'a [String]>,
+}
+
+impl<'a> IntrospectionResponse<'a> {
+    fn of(found: Option<&'a Introspection>) -> Self {
+        let Some(found) = found else { return Self::default() };
+        let identity = &found.identity;
+        Self {
+            active: true,
+            sub: Some(identity.principal_id.to_string()),
+            username: Some(&identity.name),
+            client_id: identity.client_id.as_deref(),
+            token_type: (!found.is_refresh_token).then_some("Bearer"),
+            exp: Some(identity.expires_at.unix_timestamp()),
+            iat: Some(identity.issued_at.unix_timestamp()),
+            jti: identity.token_id.map(|jti| jti.to_string()),
+            realm: identity.realm.as_deref(),
+            roles: Some(&identity.roles),
+        }
+    }
 }
 
 pub(super) fn hint(form: &Form) -> Option<TokenKindHint> {
@@ -53,23 +74,11 @@ pub(super) async fn introspect_token(
         let form = Form::read(&headers, body).await?;
         required_client(&state, &headers, &form).await?;
         let token = form.require("token", "token is required.")?;
-        let found = state.service.introspect(token, hint(&form)).await?;
-        Ok::<_, OAuthError>(found.map_or_else(IntrospectionResponse::default, |found| {
-            let identity = found.identity;
-            IntrospectionResponse {
-                active: true,
-                sub: Some(identity.principal_id.to_string()),
-                username: Some(identity.name),
-                client_id: identity.client_id,
-                token_type: (!found.is_refresh_token).then_some("Bearer"),
-                exp: Some(identity.expires_at.unix_timestamp()),
-                iat: Some(identity.issued_at.unix_timestamp()),
-                jti: identity.token_id.map(|jti| jti.to_string()),
-                realm: identity.realm,
-                roles: Some(identity.roles),
-            }
-        }))
+        Ok::<_, OAuthError>(state.service.introspect(token, hint(&form)).await?)
     }
     .await;
-    super::respond(result)
+    match result {
+        Ok(found) => super::respond(Ok(IntrospectionResponse::of(found.as_ref()))),
+        Err(err) => super::respond::<IntrospectionResponse>(Err(err)),
+    }
 }
