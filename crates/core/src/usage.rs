@@ -3,6 +3,7 @@
 //! token check never waits for this write.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,27 @@ use time::OffsetDateTime;
 
 use crate::model::CredentialId;
 use crate::store::Store;
+
+/// Kept beside a cached credential: the second of its last use handed to
+/// the recorder. Last use is kept to the second, so the uses after the first
+/// in a second skip the recorder's lock (every login and check of the
+/// credential would take it otherwise).
+pub struct UseNote(AtomicI64);
+
+impl Default for UseNote {
+    fn default() -> Self {
+        Self(AtomicI64::new(i64::MIN))
+    }
+}
+
+impl UseNote {
+    pub fn note(&self, usage: &UsageRecorder, id: CredentialId, at: OffsetDateTime) {
+        let second = at.unix_timestamp();
+        if self.0.swap(second, Ordering::Relaxed) != second {
+            usage.record(id, at);
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct UsageRecorder {

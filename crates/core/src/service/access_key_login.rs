@@ -2,7 +2,6 @@
 //! a client): an access key and its secret in, a signed JWT out.
 
 use std::ops::Deref;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use time::OffsetDateTime;
@@ -13,7 +12,7 @@ use crate::jwt::{SigningTemplate, SubjectClaims};
 use crate::model::{AccessKeyLookup, AccessKeyState};
 use crate::secret::constant_time_eq;
 use crate::time_util::{add, now};
-use crate::usage::UsageRecorder;
+use crate::usage::{UsageRecorder, UseNote};
 
 /// A JWT and how long it lives.
 #[derive(Debug, Clone)]
@@ -28,22 +27,16 @@ pub struct IssuedJwt {
 pub struct Client {
     key: AccessKeyLookup,
     template: OnceLock<SigningTemplate>,
-    /// The second of the last use handed to the usage recorder: last use is
-    /// kept to the second, so later uses in that second skip the recorder's
-    /// lock (every login and check of the key would take it otherwise).
-    use_noted: AtomicI64,
+    use_noted: UseNote,
 }
 
 impl Client {
     pub(super) fn new(key: AccessKeyLookup) -> Self {
-        Self { key, template: OnceLock::new(), use_noted: AtomicI64::new(i64::MIN) }
+        Self { key, template: OnceLock::new(), use_noted: UseNote::default() }
     }
 
     pub(super) fn note_use(&self, usage: &UsageRecorder, at: OffsetDateTime) {
-        let second = at.unix_timestamp();
-        if self.use_noted.swap(second, Ordering::Relaxed) != second {
-            usage.record(self.id, at);
-        }
+        self.use_noted.note(usage, self.id, at);
     }
 }
 

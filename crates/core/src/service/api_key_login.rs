@@ -1,13 +1,32 @@
 //! Contract B's login: a login name and an API key in, a short-lived opaque
 //! token (a random UUID) out.
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use super::LoginService;
 use crate::error::LoginError;
-use crate::model::{TokenKind, TokenRecord};
+use crate::model::{ApiKeyLookup, TokenKind, TokenRecord};
 use crate::secret::{TokenHash, decode_api_key};
 use crate::time_util::{add, now};
+use crate::usage::UseNote;
+
+/// An API key as the login cache keeps it: what the store said, and when
+/// its use was last handed to the usage recorder.
+pub struct CachedApiKey {
+    key: ApiKeyLookup,
+    use_noted: UseNote,
+}
+
+impl Deref for CachedApiKey {
+    type Target = ApiKeyLookup;
+
+    fn deref(&self) -> &ApiKeyLookup {
+        &self.key
+    }
+}
 
 /// A token issued for an API key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +49,8 @@ impl LoginService {
             Some(hit) => hit,
             None => {
                 let found = self.store.find_api_key(&key_hash).await?.ok_or(LoginError::BadCredentials)?;
-                let found = std::sync::Arc::new(found);
-                self.api_keys.insert(key_hash, std::sync::Arc::clone(&found));
+                let found = Arc::new(CachedApiKey { key: found, use_noted: UseNote::default() });
+                self.api_keys.insert(key_hash, Arc::clone(&found));
                 found
             }
         };
@@ -44,7 +63,7 @@ impl LoginService {
         }
         // The document fixes the token's format: a random (version 4) UUID.
         let token = Uuid::new_v4().to_string();
-        self.usage.record(key.id, issued_at);
+        key.use_noted.note(&self.usage, key.id, issued_at);
         let lifetime = self.policy.apikey_ttl;
         let expires_at = add(issued_at, lifetime);
         self.store

@@ -134,7 +134,7 @@ pub struct LoginService {
     access_keys: moka::sync::Cache<String, Arc<Client>>,
     access_keys_by_id: moka::sync::Cache<uuid::Uuid, Arc<Client>>,
     /// API keys by their keyed hash (contract B logins).
-    api_keys: moka::sync::Cache<[u8; 32], Arc<crate::model::ApiKeyLookup>>,
+    api_keys: moka::sync::Cache<[u8; 32], Arc<api_key_login::CachedApiKey>>,
     /// JWTs whose signature was checked, by token hash.
     verified_jwts: moka::sync::Cache<TokenHash, Arc<verify::VerifiedJwt>>,
     /// Bumped whenever cached state is forgotten; what is kept beside a
