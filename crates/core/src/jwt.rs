@@ -326,6 +326,7 @@ pub fn looks_like_jwt(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signing_keys::generate;
 
     #[test]
     fn a_jwt_is_told_by_exactly_two_dots() {
@@ -335,7 +336,6 @@ mod tests {
             assert_eq!(looks_like_jwt(token), jwt, "{token:?}");
         }
     }
-    use crate::signing_keys::generate;
 
     fn sign_with(codec: &JwtCodec) -> String {
         let now = OffsetDateTime::now_utc().unix_timestamp();

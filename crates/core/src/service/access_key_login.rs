@@ -4,15 +4,13 @@
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
-use time::OffsetDateTime;
-
 use super::LoginService;
 use crate::error::LoginError;
 use crate::jwt::{SigningTemplate, SubjectClaims};
 use crate::model::{AccessKeyLookup, AccessKeyState};
 use crate::secret::constant_time_eq;
 use crate::time_util::{add, now};
-use crate::usage::{UsageRecorder, UseNote};
+use crate::usage::UseNote;
 
 /// A JWT and how long it lives.
 #[derive(Debug, Clone)]
@@ -27,16 +25,12 @@ pub struct IssuedJwt {
 pub struct Client {
     key: AccessKeyLookup,
     template: OnceLock<SigningTemplate>,
-    use_noted: UseNote,
+    pub(super) use_noted: UseNote,
 }
 
 impl Client {
     pub(super) fn new(key: AccessKeyLookup) -> Self {
         Self { key, template: OnceLock::new(), use_noted: UseNote::default() }
-    }
-
-    pub(super) fn note_use(&self, usage: &UsageRecorder, at: OffsetDateTime) {
-        self.use_noted.note(usage, self.id, at);
     }
 }
 
@@ -83,7 +77,7 @@ impl LoginService {
         let sign_error =
             |err: crate::jwt::JwtError| LoginError::Store(crate::StoreError::Unavailable(err.to_string()));
         let issued_at = now();
-        client.note_use(&self.usage, issued_at);
+        client.use_noted.note(&self.usage, client.id, issued_at);
         let codec = self.codec();
         let template = match client.template.get() {
             Some(template) => template,

@@ -95,7 +95,7 @@ impl LoginService {
         {
             return Err(VerifyError::Revoked);
         }
-        key.note_use(&self.usage, now);
+        key.use_noted.note(&self.usage, key.id, now);
         Ok(Arc::clone(&state.identity))
     }
 
@@ -111,13 +111,12 @@ impl LoginService {
         {
             return Ok(state);
         }
-        let key =
-            self.access_key_by_id(CredentialId(verified.claims.ak)).await?.ok_or(VerifyError::Revoked)?;
-        let jti_revoked = match verified.claims.jti {
+        let claims = &verified.claims;
+        let key = self.access_key_by_id(CredentialId(claims.ak)).await?.ok_or(VerifyError::Revoked)?;
+        let jti_revoked = match claims.jti {
             Some(jti) => self.store.is_jwt_revoked(jti).await?,
             None => false,
         };
-        let claims = &verified.claims;
         let identity = Arc::new(Identity {
             principal_id: key.principal.id,
             name: key.principal.name.clone(),
