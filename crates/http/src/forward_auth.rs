@@ -46,7 +46,11 @@ pub(crate) async fn verify(State(state): State<AppState>, request: Request) -> R
     if missing_role.is_some() {
         record_verify("forbidden", started);
         let challenge = HeaderValue::from_static(r#"Bearer error="insufficient_scope""#);
-        return (StatusCode::FORBIDDEN, [(WWW_AUTHENTICATE, challenge)]).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            [(WWW_AUTHENTICATE, challenge), (CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        )
+            .into_response();
     }
     record_verify("valid", started);
     identity_response(&identity)
@@ -139,9 +143,9 @@ fn identity_response(identity: &Identity) -> Response {
     put(X_AUTH_SUBJECT, identity.principal_id.0.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()));
     put(X_AUTH_NAME, &identity.name);
     put(X_AUTH_ROLES, &identity.roles.join(","));
-    if let Some(realm) = &identity.realm {
-        put(X_AUTH_REALM, realm);
-    }
+    // Present, empty, when the principal has no realm (as roles are): a
+    // gateway copying the five headers finds each one.
+    put(X_AUTH_REALM, identity.realm.as_deref().unwrap_or(""));
     // One shape for every token kind: RFC 3339, UTC, milliseconds.
     put(X_AUTH_EXPIRES, &rfc3339_utc(identity.expires_at, 3));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

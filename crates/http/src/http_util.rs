@@ -5,6 +5,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue};
+use std::task::Poll;
+use std::time::Duration;
+
+use axum::body::HttpBody as _;
 use http_body_util::BodyExt as _;
 
 /// Largest request body any login contract reads. Credentials are short;
@@ -37,10 +41,44 @@ pub(crate) fn headers_and_body(request: Request) -> (HeaderMap, Body) {
     (parts.headers, body)
 }
 
-/// Reads the whole body, refusing more than [`MAX_BODY_BYTES`]. `None` if it
-/// is too large or the client broke off.
-pub(crate) async fn read_body(body: Body) -> Option<Bytes> {
-    http_body_util::Limited::new(body, MAX_BODY_BYTES).collect().await.ok().map(|b| b.to_bytes())
+/// How long a client may take to send a request's body once its headers are
+/// in. A client that stalls (or trickles bytes) then gets the contract's 4xx
+/// and the connection is closed, instead of holding it open forever.
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Larger than [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// The client broke off, or did not finish within [`BODY_READ_TIMEOUT`].
+    Incomplete,
+}
+
+/// Reads the whole body, refusing more than [`MAX_BODY_BYTES`] and waiting at
+/// most [`BODY_READ_TIMEOUT`] for it.
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, BodyError> {
+    // A declared Content-Length over the limit is refused before waiting
+    // for bytes that would be refused anyway.
+    if body.size_hint().lower() > MAX_BODY_BYTES as u64 {
+        return Err(BodyError::TooLarge);
+    }
+    let mut collect = std::pin::pin!(http_body_util::Limited::new(body, MAX_BODY_BYTES).collect());
+    // Login bodies nearly always arrive with their headers: those are read
+    // without arming a timer.
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match first {
+        Poll::Ready(collected) => collected,
+        Poll::Pending => match tokio::time::timeout(BODY_READ_TIMEOUT, collect).await {
+            Ok(collected) => collected,
+            Err(_) => return Err(BodyError::Incomplete),
+        },
+    };
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Incomplete),
+    }
 }
 
 /// Token responses must not be cached by anyone (RFC 6749 §5.1).

@@ -45,6 +45,7 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         // Any method, and any path below: Envoy's HTTP ext_authz keeps the
         // original method and appends the original path to its prefix.
         .route("/auth/verify", any(forward_auth::verify))
+        .route("/auth/verify/", any(forward_auth::verify))
         .route("/auth/verify/{*original}", any(forward_auth::verify))
         .route("/.well-known/jwks.json", get(health::jwks))
         .merge(crate::oauth2::routes());

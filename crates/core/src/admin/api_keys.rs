@@ -79,10 +79,15 @@ pub async fn revoke_api_key(store: &dyn Store, id: &str) -> Result<CredentialId,
 }
 
 /// Voids every token issued with the key so far; the key stays usable.
-pub async fn revoke_key_tokens(store: &dyn Store, id: &str) -> Result<CredentialId, AdminError> {
-    let key = parse_id(id)?;
-    if !store.revoke_credential_tokens(key, now()).await? {
-        return Err(AdminError::NoSuchKey(id.to_owned()));
+/// `key` is an API key's or access key's id, or an access key's 40-hex
+/// `accessKey` (as `accesskey set-state` takes it).
+pub async fn revoke_key_tokens(store: &dyn Store, key: &str) -> Result<CredentialId, AdminError> {
+    let id = match parse_id(key) {
+        Ok(id) => id,
+        Err(_) => super::access_keys::find_access_key(store, key).await?.id,
+    };
+    if !store.revoke_credential_tokens(id, now()).await? {
+        return Err(AdminError::NoSuchKey(key.to_owned()));
     }
-    Ok(key)
+    Ok(id)
 }

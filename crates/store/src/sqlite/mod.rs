@@ -13,6 +13,7 @@ use crate::{OpenError, StoreOptions};
 mod checkpoint;
 mod journal;
 mod journal_index;
+mod setup_lock;
 
 use journal::TokenJournal;
 
@@ -42,6 +43,9 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "0")
             // After the WAL starts over, keep at most 64 MiB of its file.
             .pragma("journal_size_limit", "67108864");
+        // Until both pools are open and migrated: other processes starting
+        // on the same file wait (setup_lock.rs).
+        let setup = setup_lock::acquire(connect.get_filename()).await;
         // No ping before each use (sqlx's default): an embedded connection
         // cannot drop, and the ping was a round trip to the connection's
         // thread per token batch and per lookup.
@@ -62,6 +66,7 @@ impl SqliteStore {
             .connect_with(connect)
             .await
             .map_err(OpenError::Connect)?;
+        drop(setup);
         checkpoint::spawn_checkpointer(read.clone(), write.clone());
         let journal = Arc::new(TokenJournal::new(options.token_journal.clone()));
         journal::spawn_merger(journal.clone(), read.clone(), write.clone());

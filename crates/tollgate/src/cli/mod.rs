@@ -116,7 +116,7 @@ impl Cli {
                 let mut counts = serde_json::Map::new();
                 for (table, rows) in &copied {
                     human.push_str(&format!("\n  {table}: {rows}"));
-                    counts.insert((*table).to_owned(), serde_json::Value::from(*rows));
+                    counts.insert(camel_case(table), serde_json::Value::from(*rows));
                 }
                 output::done(self.json, &human, serde_json::json!({ "copied": counts }));
                 Ok(())
@@ -155,12 +155,36 @@ impl Cli {
     }
 }
 
+/// `refresh_tokens` → `refreshTokens`: `--json` speaks camelCase, as the wire
+/// does, even where it names a table.
+fn camel_case(snake: &str) -> String {
+    let mut words = snake.split('_');
+    let mut camel = words.next().unwrap_or_default().to_owned();
+    for word in words {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            camel.extend(first.to_uppercase());
+            camel.push_str(chars.as_str());
+        }
+    }
+    camel
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
 
+    use super::camel_case;
+
     #[test]
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn table_names_become_camel_case() {
+        assert_eq!(camel_case("principals"), "principals");
+        assert_eq!(camel_case("refresh_tokens"), "refreshTokens");
+        assert_eq!(camel_case("revoked_jwts"), "revokedJwts");
     }
 }

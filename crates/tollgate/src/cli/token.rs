@@ -19,7 +19,7 @@ pub enum TokenCommand {
         /// Revoke every token the principal holds now
         #[arg(long, value_name = "NAME")]
         principal: Option<String>,
-        /// Revoke every token issued so far with this key (its id); the key stays usable
+        /// Revoke every token issued so far with this key (its id, or an access key's 40-hex accessKey); the key stays usable
         #[arg(long, value_name = "KEY")]
         key: Option<String>,
     },

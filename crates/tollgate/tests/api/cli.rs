@@ -342,7 +342,13 @@ async fn accesskey_create_list_and_set_state_drive_the_key_lifecycle() {
     assert!(!list.to_string().contains(&secret), "the secret is never shown again");
     assert_eq!(cli.json(&["accesskey", "list", "partner"], None).as_array().expect("array").len(), 1);
 
+    // token revoke --key takes the 40-hex accessKey as well as the id.
     let id = created["id"].as_str().expect("id");
+    assert_eq!(cli.json(&["token", "revoke", "--key", &access_key], None)["key"], id);
+    assert!(app.refused_within_two_seconds(&token).await);
+    let token = login().await.text;
+    assert_eq!(app.verify(&token).await.status, 200, "the key stays usable");
+
     assert_eq!(cli.json(&["accesskey", "set-state", id, "revoked"], None)["state"], "revoked");
     assert!(app.refused_within_two_seconds(&token).await);
     let out = cli.run(&["accesskey", "set-state", &access_key, "active"], None);

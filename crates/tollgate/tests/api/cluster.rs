@@ -193,6 +193,8 @@ async fn migrate_data_copies_a_sqlite_database_into_postgres() {
     let report = cli(&sqlite, &["migrate-data", "--from", &sqlite, "--to", &postgres]);
     assert_eq!(report["copied"]["principals"], 3, "{report}");
     assert!(report["copied"]["tokens"].as_u64().expect("tokens") >= 2, "{report}");
+    assert_eq!(report["copied"]["apiKeys"], 1, "camelCase, as every --json: {report}");
+    assert!(report["copied"]["refreshTokens"].as_u64().expect("refreshTokens") >= 1, "{report}");
     // Copying again changes nothing.
     let again = cli(&sqlite, &["migrate-data", "--from", &sqlite, "--to", &postgres]);
     assert_eq!(again["copied"]["principals"], 0);

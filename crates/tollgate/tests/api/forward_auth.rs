@@ -78,6 +78,9 @@ async fn a_missing_role_gets_403_and_held_roles_pass() {
     assert_eq!(app.verify_with_query(&token, "?role=reader").await, 200);
     assert_eq!(app.verify_with_query(&token, "?role=reader&role=writer").await, 200);
     assert_eq!(app.verify_with_query(&token, "?role=admin").await, 403);
+    let reply = app.get("/auth/verify?role=admin", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(reply.header("www-authenticate"), Some(r#"Bearer error="insufficient_scope""#));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
     assert_eq!(app.verify_with_query(&token, "?role=reader&role=admin").await, 403);
     // A broken query string is still only 200/401/403.
     assert_eq!(app.verify_with_query(&token, "?role=%zz&%%%").await, 403);
@@ -132,4 +135,31 @@ async fn envoy_style_requests_with_the_original_method_and_path_are_answered_ali
     assert_eq!(reply.header("x-auth-name"), Some("alice"));
     let reply = app.post_to(&app.url("/auth/verify/orders"), &[], "").await;
     assert_eq!((reply.status, reply.header("www-authenticate")), (401, Some("Bearer")));
+}
+
+#[tokio::test]
+async fn the_root_path_below_the_prefix_is_answered_too() {
+    // Envoy sends `/auth/verify/` for a request to `/`.
+    let (app, token) = app_with_token().await;
+    let reply = app.get("/auth/verify/", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("x-auth-name"), Some("alice"));
+    let reply = app.get("/auth/verify/?x=1", None).await;
+    assert_eq!((reply.status, reply.header("www-authenticate")), (401, Some("Bearer")));
+}
+
+#[tokio::test]
+async fn a_principal_without_a_realm_gets_an_empty_realm_header() {
+    let app = TestApp::spawn().await;
+    app.add_principal(PrincipalSpec {
+        name: "bob".into(),
+        password: Some("pw".into()),
+        ..Default::default()
+    })
+    .await;
+    let token = app.login("bob", "pw").await["token"].as_str().expect("token").to_owned();
+    let reply = app.verify(&token).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("x-auth-realm"), Some(""));
+    assert_eq!(reply.header("x-auth-roles"), Some(""));
 }

@@ -293,3 +293,70 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     // Meanwhile the server kept serving everyone else.
     assert_eq!(app.get("/healthz", None).await.status, 200);
 }
+
+/// Writes `sent` on a fresh connection and reads until the server closes it;
+/// returns what it answered and how long that took (at most 30 s).
+async fn answer_to(app: &TestApp, sent: &[u8]) -> (String, Duration) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(app.addrs[0]).await.expect("connect");
+    stream.write_all(sent).await.expect("write");
+    let started = Instant::now();
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut buffer)).await;
+    assert!(read.is_ok(), "the connection was still open after 30 s, having sent {sent:?}");
+    (String::from_utf8_lossy(&buffer).into_owned(), started.elapsed())
+}
+
+#[tokio::test]
+async fn connections_that_send_nothing_or_half_an_http2_preface_are_closed() {
+    let app = TestApp::spawn().await;
+    let (silent, half_preface) = tokio::join!(answer_to(&app, b""), answer_to(&app, b"PRI * HTTP/2.0\r\n"));
+    for (answer, took) in [silent, half_preface] {
+        assert!(answer.is_empty(), "{answer}");
+        assert!(took >= Duration::from_secs(9), "closed too early: {took:?}");
+    }
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_gets_the_contracts_4xx_and_the_connection_is_closed() {
+    let app = TestApp::spawn().await;
+    let stalled = |path: &str, content_type: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: 100\r\n\r\n{{\"a\":"
+        )
+    };
+    let requests = [
+        stalled("/v1/login_check", "application/json"),
+        stalled("/api/login", "application/json"),
+        stalled("/login", "application/json"),
+        stalled("/oauth2/token", "application/x-www-form-urlencoded"),
+    ];
+    let (a, b, c, oauth) = tokio::join!(
+        answer_to(&app, requests[0].as_bytes()),
+        answer_to(&app, requests[1].as_bytes()),
+        answer_to(&app, requests[2].as_bytes()),
+        answer_to(&app, requests[3].as_bytes()),
+    );
+    for ((answer, took), expected) in [
+        (a, "\"error\":110"),
+        (b, "\"ErrorNumber\":1002"),
+        (c, "The request body is not valid JSON."),
+        (oauth, "\"error\":\"invalid_request\""),
+    ] {
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+        assert!(answer.contains(expected), "{answer}");
+        assert!((Duration::from_secs(9)..Duration::from_secs(25)).contains(&took), "{took:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let request = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                   Content-Length: 100000000\r\nConnection: close\r\n\r\n{\"a\":1}";
+    let (answer, took) = answer_to(&app, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(answer.contains("The request body is too large."), "{answer}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}

@@ -19,7 +19,9 @@ use axum::routing::post;
 use error::AccessKeyLoginError;
 
 use crate::AppState;
-use crate::http_util::{headers_and_body, media_type, no_store, read_body, replace_lone_surrogates};
+use crate::http_util::{
+    BodyError, headers_and_body, media_type, no_store, read_body, replace_lone_surrogates,
+};
 use crate::metrics::{Outcome, record_login};
 
 const CONTRACT: &str = "accesskey";
@@ -63,7 +65,10 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<schema::Credent
     if !is_json {
         return Err(AccessKeyLoginError::UnsupportedMediaType);
     }
-    let bytes = read_body(body).await.ok_or(AccessKeyLoginError::TooLarge)?;
+    let bytes = read_body(body).await.map_err(|err| match err {
+        BodyError::TooLarge => AccessKeyLoginError::TooLarge,
+        BodyError::Incomplete => AccessKeyLoginError::MalformedJson,
+    })?;
     // LoopBack strips a BOM and, like `JSON.parse`, accepts unpaired
     // surrogate escapes; such a string then simply fails as a credential.
     let text = std::str::from_utf8(&bytes).map_err(|_| AccessKeyLoginError::MalformedJson)?;

@@ -74,7 +74,7 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, String
         Some("application/xml" | "text/xml") => true,
         _ => return Err(ApiKeyLoginError::UnsupportedMediaType),
     };
-    let bytes = read_body(body).await.ok_or(ApiKeyLoginError::BadRequest)?;
+    let bytes = read_body(body).await.map_err(|_| ApiKeyLoginError::BadRequest)?;
     // Only the media type decides 415; a body that cannot be read in its
     // declared charset cannot be bound (1002).
     let text = decode_text(&bytes, charset(headers).as_deref()).ok_or(ApiKeyLoginError::BadRequest)?;

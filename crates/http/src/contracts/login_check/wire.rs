@@ -25,7 +25,7 @@ async fn json_object(headers: &HeaderMap, body: Body) -> Result<Map<String, Valu
     if media_type(headers).as_deref() != Some("application/json") {
         return Err(LoginCheckError::ContentType);
     }
-    let bytes = read_body(body).await.ok_or(LoginCheckError::InvalidJson)?;
+    let bytes = read_body(body).await.map_err(|_| LoginCheckError::InvalidJson)?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(object)) => Ok(object),
         _ => Err(LoginCheckError::InvalidJson),

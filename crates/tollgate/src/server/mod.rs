@@ -140,6 +140,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
     }
     let state = AppState::new(Arc::clone(&service), metrics, config.public_url.clone());
 
+    let idle_limit = connection_idle_limit(config);
     let (stop, stopped) = watch::channel(false);
     let mut servers = JoinSet::new();
     let mut addrs = Vec::new();
@@ -152,7 +153,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
         addrs.push(addr);
         let mut stopped = stopped.clone();
         servers.spawn(async move {
-            serve_connections(socket, listener.router, async move {
+            serve_connections(socket, listener.router, idle_limit, async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             })
             .await
@@ -161,10 +162,19 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
     Ok(Running { addrs, stop, servers, background, service })
 }
 
+mod idle;
+
 /// How long a client may take to send a request's headers. Without it (as
 /// with `axum::serve`, which sets no timer) a client trickling header bytes
 /// holds a connection open forever.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a connection may move no byte before it is closed: the header
+/// timeout, or longer when a request may wait that long on the database
+/// (twice its timeout) without a byte on the wire.
+fn connection_idle_limit(config: &Config) -> Duration {
+    HEADER_READ_TIMEOUT.max(config.database_timeout.0 * 2)
+}
 
 /// Accepts connections and serves each with HTTP/1.1 or HTTP/2 until `stop`
 /// completes; then stops accepting, lets in-flight requests finish, and
@@ -172,6 +182,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 async fn serve_connections(
     socket: TcpListener,
     router: axum::Router,
+    idle_limit: Duration,
     stop: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -197,13 +208,15 @@ async fn serve_connections(
         };
         let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let (stream, activity) = idle::Watched::new(stream);
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(%err, "connection ended with an error");
             }
         });
+        idle::spawn_watchdog(task.abort_handle(), activity, idle_limit);
     }
     drop(socket);
     graceful.shutdown().await;
