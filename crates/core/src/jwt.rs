@@ -142,15 +142,10 @@ impl JwtCodec {
         leeway: Duration,
         longest_token: Duration,
     ) -> Result<Self, JwtError> {
-        let mut sorted: Vec<&SigningKeyRecord> =
-            records.iter().filter(|r| r.algorithm == algorithm).collect();
-        sorted.sort_by(|a, b| (a.signs_from, &a.kid).cmp(&(b.signs_from, &b.kid)));
-        let mut ring = Vec::with_capacity(sorted.len());
-        for (i, record) in sorted.iter().enumerate() {
-            let retires_at =
-                sorted.get(i + 1).map(|next| crate::time_util::add(next.signs_from, longest_token));
-            ring.push(ring_key(record, retires_at)?);
-        }
+        let ring = key_lifetimes(records, algorithm, longest_token)
+            .into_iter()
+            .map(|(record, retires_at)| ring_key(record, retires_at))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             id: next_codec_id(),
             algorithm,
@@ -284,6 +279,23 @@ impl JwtCodec {
             json!({ "keys": keys })
         })
     }
+}
+
+/// `algorithm`'s keys in the order they sign, each with the instant it
+/// leaves the JWKS: `longest_token` after the next key starts signing (the
+/// last token it can have signed has expired by then); `None` while it is
+/// the newest.
+pub fn key_lifetimes(
+    records: &[SigningKeyRecord],
+    algorithm: SigningAlgorithm,
+    longest_token: Duration,
+) -> Vec<(&SigningKeyRecord, Option<OffsetDateTime>)> {
+    let mut sorted: Vec<&SigningKeyRecord> = records.iter().filter(|r| r.algorithm == algorithm).collect();
+    sorted.sort_by(|a, b| (a.signs_from, &a.kid).cmp(&(b.signs_from, &b.kid)));
+    let retirements: Vec<Option<OffsetDateTime>> = (0..sorted.len())
+        .map(|i| sorted.get(i + 1).map(|next| crate::time_util::add(next.signs_from, longest_token)))
+        .collect();
+    sorted.into_iter().zip(retirements).collect()
 }
 
 fn ring_key(record: &SigningKeyRecord, retires_at: Option<OffsetDateTime>) -> Result<RingKey, JwtError> {

@@ -157,7 +157,7 @@ macro_rules! sql_store {
                 match op {
                     WriteOp::Token(token) => tokens.push(token),
                     WriteOp::Session(new) => {
-                        sessions.push(&new.session);
+                        sessions.push(new);
                         tokens.push(&new.token);
                         refreshes.push(&new.refresh);
                     }
@@ -172,9 +172,14 @@ macro_rules! sql_store {
             }
             let mut tx = pool.begin().await?;
             for chunk in sessions.chunks(ROWS_PER_INSERT) {
-                let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO sessions (id, principal_id, created_at) ");
-                insert.push_values(chunk, |mut row, s| {
-                    row.push_bind(s.id).push_bind(s.principal_id.0).push_bind(to_millis(s.created_at));
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO sessions (id, principal_id, created_at, expires_at) ",
+                );
+                insert.push_values(chunk, |mut row, new| {
+                    row.push_bind(new.session.id)
+                        .push_bind(new.session.principal_id.0)
+                        .push_bind(to_millis(new.session.created_at))
+                        .push_bind(to_millis(new.token.expires_at.max(new.refresh.expires_at)));
                 });
                 insert.build().execute(&mut *tx).await?;
             }
@@ -458,6 +463,11 @@ macro_rules! sql_store {
                     }
                     insert_tokens(&mut *tx, &[&rotation.token]).await?;
                     insert_refreshes(&mut *tx, &[&rotation.refresh]).await?;
+                    sqlx::query(q::EXTEND_SESSION)
+                        .bind(rotation.refresh.session_id)
+                        .bind(to_millis(rotation.token.expires_at.max(rotation.refresh.expires_at)))
+                        .execute(&mut *tx)
+                        .await?;
                     tx.commit().await?;
                     Ok(true)
                 };
@@ -744,7 +754,7 @@ macro_rules! sql_store {
                 let attempt = async {
                     let (tokens, more) = self.tokens.sweep(&self.read, &self.write, before, batch).await?;
                     let mut swept = Swept { deleted: tokens, more };
-                    for sql in [q::SWEEP_REFRESH, q::SWEEP_REVOKED_JWTS] {
+                    for sql in [q::SWEEP_REFRESH, q::SWEEP_REVOKED_JWTS, q::SWEEP_SESSIONS] {
                         let deleted =
                             sqlx::query(sql).bind(before).bind(batch).execute(&self.write).await?.rows_affected();
                         swept.deleted += deleted;

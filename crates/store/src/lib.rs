@@ -90,18 +90,41 @@ pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, O
     }
 }
 
-/// Hides the password of a database URL, for logs and error messages.
+/// Hides the passwords of a database URL, for logs and error messages: the
+/// one in the user info (`user:***@host`) and any query parameter whose name
+/// says password (`?password=***`, `sslpassword=***`).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
-                None => url.to_owned(),
+    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
+    let mut redacted = match base.find("://") {
+        Some(scheme_end) => {
+            let rest = &base[scheme_end + 3..];
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let authority = &rest[..authority_end];
+            match authority.rfind('@').and_then(|at| authority[..at].find(':').map(|colon| (colon, at))) {
+                Some((colon, at)) => format!(
+                    "{}{}:***{}{}",
+                    &base[..scheme_end + 3],
+                    &authority[..colon],
+                    &authority[at..],
+                    &rest[authority_end..]
+                ),
+                None => base.to_owned(),
             }
         }
-        _ => url.to_owned(),
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((name, _)) if name.to_ascii_lowercase().contains("password") => format!("{name}=***"),
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&parameters.join("&"));
     }
+    redacted
 }
 
 #[cfg(test)]
@@ -110,5 +133,14 @@ mod tests {
     fn database_passwords_never_reach_logs() {
         assert_eq!(super::redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(super::redact_url("sqlite://tollgate.db"), "sqlite://tollgate.db");
+        assert_eq!(
+            super::redact_url("postgres://u@h/db?password=secret&sslmode=disable&sslpassword=x"),
+            "postgres://u@h/db?password=***&sslmode=disable&sslpassword=***"
+        );
+        assert_eq!(
+            super::redact_url("postgres://u:p@ss@h/db?options=-c%20a@b"),
+            "postgres://u:***@h/db?options=-c%20a@b"
+        );
+        assert_eq!(super::redact_url("postgres://h/db?PassWord=s"), "postgres://h/db?PassWord=***");
     }
 }

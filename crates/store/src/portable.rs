@@ -89,7 +89,13 @@ pub(crate) const TABLES: &[Table] = &[
     },
     Table {
         name: "sessions",
-        columns: &[("id", U), ("principal_id", U), ("created_at", Int), ("revoked_at", Int)],
+        columns: &[
+            ("id", U),
+            ("principal_id", U),
+            ("created_at", Int),
+            ("revoked_at", Int),
+            ("expires_at", Int),
+        ],
         live_only: false,
     },
     Table {

@@ -26,6 +26,15 @@ pub(crate) const CHANGE_COUNTER: &str = "SELECT value FROM change_counter WHERE 
 pub(crate) const SWEEP_TOKENS: &str =
     "DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires_at < $1 LIMIT $2)";
 
+/// A session whose last token has expired (and with it any need for its
+/// revocation mark).
+pub(crate) const SWEEP_SESSIONS: &str = "DELETE FROM sessions WHERE id IN \
+    (SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2)";
+
+/// A session lives as long as the longest-lived token issued in it.
+pub(crate) const EXTEND_SESSION: &str =
+    "UPDATE sessions SET expires_at = $2 WHERE id = $1 AND (expires_at IS NULL OR expires_at < $2)";
+
 pub(crate) const SWEEP_REFRESH: &str = "DELETE FROM refresh_tokens WHERE hash IN \
     (SELECT hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)";
 

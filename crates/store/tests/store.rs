@@ -356,3 +356,61 @@ async fn sqlite_batches_two_processes_append_at_once_are_all_found_by_both() {
         }
     }
 }
+
+#[tokio::test]
+async fn sessions_are_swept_once_their_last_token_expires_and_not_before() {
+    for (backend, store, _dir) in backends().await {
+        let alice = store.create_principal(principal("alice")).await.expect(backend);
+        // Two logins whose first pair lives 1.5 s; the second is then
+        // rotated to a pair that lives a minute.
+        let mut sessions = Vec::new();
+        for name in ["short", "rotated"] {
+            let session = SessionRecord { id: Uuid::new_v4(), principal_id: alice.id, created_at: now() };
+            let (_, first) = token(&alice, Duration::from_millis(1500));
+            let refresh = RefreshRecord {
+                hash: TokenHash::of(name),
+                session_id: session.id,
+                issued_at: now(),
+                expires_at: add(now(), Duration::from_millis(1500)),
+            };
+            let first = TokenRecord { session_id: Some(session.id), ..first };
+            store
+                .insert_session(NewSession { session: session.clone(), token: first, refresh })
+                .await
+                .expect(backend);
+            sessions.push(session);
+        }
+        let (longer, record) = token(&alice, Duration::from_secs(60));
+        let rotation = Rotation {
+            spent: TokenHash::of("rotated"),
+            spent_at: now(),
+            token: TokenRecord { session_id: Some(sessions[1].id), ..record },
+            refresh: RefreshRecord {
+                hash: TokenHash::of("rotated-2"),
+                session_id: sessions[1].id,
+                issued_at: now(),
+                expires_at: add(now(), Duration::from_secs(60)),
+            },
+            successor: None,
+        };
+        assert!(store.rotate_refresh(rotation).await.expect(backend), "{backend}");
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        let mut deleted = 0;
+        loop {
+            let swept = store.sweep_expired(now(), 100).await.expect(backend);
+            deleted += swept.deleted;
+            if !swept.more {
+                break;
+            }
+        }
+        // Two first tokens, two first refresh tokens, and the short session.
+        assert_eq!(deleted, 5, "{backend}");
+        // The rotated session is still there: revoking it still reaches its
+        // live token.
+        store.revoke_session(sessions[1].id, now()).await.expect(backend);
+        assert!(
+            store.find_token(&TokenHash::of(&longer)).await.expect(backend).expect(backend).revoked,
+            "{backend}"
+        );
+    }
+}

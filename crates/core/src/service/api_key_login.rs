@@ -64,8 +64,15 @@ impl LoginService {
         // The document fixes the token's format: a random (version 4) UUID.
         let token = Uuid::new_v4().to_string();
         key.use_noted.note(&self.usage, key.id, issued_at);
-        let lifetime = self.policy.apikey_ttl;
-        let expires_at = add(issued_at, lifetime);
+        // A token outlives neither its configured lifetime nor its key, and
+        // `ExpireInSec` states what it really gets (whole seconds, rounded
+        // down: never more than the truth).
+        let (expires_at, lifetime) = match key.expires_at {
+            Some(key_ends) if key_ends < add(issued_at, self.policy.apikey_ttl) => {
+                (key_ends, (key_ends - issued_at).unsigned_abs())
+            }
+            _ => (add(issued_at, self.policy.apikey_ttl), self.policy.apikey_ttl),
+        };
         self.store
             .insert_token(TokenRecord {
                 hash: TokenHash::of(&token),

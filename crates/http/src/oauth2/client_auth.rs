@@ -7,20 +7,34 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine as _;
+use tollgate_core::LoginError;
 use tollgate_core::service::Client;
 
 use super::error::OAuthError;
 use super::form::Form;
 use crate::AppState;
 
+/// A client's credentials as presented.
+struct Presented {
+    id: String,
+    secret: String,
+    /// The Basic secret as sent, when form-decoding changed it: generated
+    /// secrets are base64 (`+`, `/`), and many clients (`curl -u`, Python
+    /// requests) send them without the encoding RFC 6749 §2.3.1 asks for, so
+    /// a `+` would arrive as a space. Tried only when `secret` fails.
+    secret_as_sent: Option<String>,
+}
+
 /// The client's credentials as presented, if any.
-fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<(String, String)>, OAuthError> {
+fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<Presented>, OAuthError> {
     let basic = match headers.get(AUTHORIZATION) {
         Some(value) => Some(parse_basic(value.to_str().map_err(|_| OAuthError::InvalidClient)?)?),
         None => None,
     };
     let posted = match (form.get("client_id"), form.get("client_secret")) {
-        (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
+        (Some(id), Some(secret)) => {
+            Some(Presented { id: id.to_owned(), secret: secret.to_owned(), secret_as_sent: None })
+        }
         (None, None) => None,
         _ => return Err(OAuthError::InvalidClient),
     };
@@ -32,7 +46,7 @@ fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<(String, String)
     }
 }
 
-fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
+fn parse_basic(value: &str) -> Result<Presented, OAuthError> {
     let (scheme, encoded) = value.trim().split_once(' ').ok_or(OAuthError::InvalidClient)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(OAuthError::InvalidClient);
@@ -48,7 +62,9 @@ fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    Ok((unescape(id), unescape(secret)))
+    let decoded_secret = unescape(secret);
+    let secret_as_sent = (decoded_secret != secret).then(|| secret.to_owned());
+    Ok(Presented { id: unescape(id), secret: decoded_secret, secret_as_sent })
 }
 
 /// The authenticated client, or `invalid_client`.
@@ -67,8 +83,10 @@ pub(super) async fn optional_client(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Option<Arc<Client>>, OAuthError> {
-    let Some((id, secret)) = presented(headers, form)? else { return Ok(None) };
-    let client =
-        state.service.authenticate_client(&id, &secret).await.map_err(OAuthError::from_client_auth)?;
-    Ok(Some(client))
+    let Some(presented) = presented(headers, form)? else { return Ok(None) };
+    let mut outcome = state.service.authenticate_client(&presented.id, &presented.secret).await;
+    if let (Err(LoginError::BadCredentials), Some(as_sent)) = (&outcome, &presented.secret_as_sent) {
+        outcome = state.service.authenticate_client(&presented.id, as_sent).await;
+    }
+    outcome.map(Some).map_err(OAuthError::from_client_auth)
 }

@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 use serde::Serialize;
+use time::OffsetDateTime;
 use tollgate_core::Store;
 use tollgate_core::admin;
 use tollgate_core::signing_keys::SigningKeyRecord;
@@ -30,18 +31,27 @@ struct KeyView {
     algorithm: &'static str,
     created_at: String,
     signs_from: String,
-    /// `pending` (published, not signing yet) or `published`.
+    /// `pending` (published, not signing yet), `published`, or `retired`
+    /// (replaced, and gone from the JWKS once its last token expired).
     state: &'static str,
 }
 
-impl From<&SigningKeyRecord> for KeyView {
-    fn from(key: &SigningKeyRecord) -> Self {
+impl KeyView {
+    fn new(key: &SigningKeyRecord, retires_at: Option<OffsetDateTime>) -> Self {
+        let now = now();
+        let state = if retires_at.is_some_and(|at| at <= now) {
+            "retired"
+        } else if key.signs_from > now {
+            "pending"
+        } else {
+            "published"
+        };
         Self {
             kid: key.kid.clone(),
             algorithm: key.algorithm.as_str(),
             created_at: rfc3339(key.created_at),
             signs_from: rfc3339(key.signs_from),
-            state: if key.signs_from > now() { "pending" } else { "published" },
+            state,
         }
     }
 }
@@ -55,7 +65,7 @@ impl KeysCommand {
                 // Make sure the key being replaced exists (first start).
                 tollgate_core::server_keys::signing_keys(store, algorithm).await?;
                 let key = admin::rotate_signing_key(store, algorithm, delay).await?;
-                let view = KeyView::from(&key);
+                let view = KeyView::new(&key, None);
                 let human = format!(
                     "new {} key {} is published now and signs from {}",
                     view.algorithm, view.kid, view.signs_from
@@ -64,7 +74,12 @@ impl KeysCommand {
             }
             KeysCommand::List => {
                 let keys = admin::list_signing_keys(store, algorithm).await?;
-                let views: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
+                // The server's own rule for when a replaced key leaves the JWKS.
+                let longest_token = config.accesskey.token_ttl.0 + config.jwt.leeway.0;
+                let views: Vec<KeyView> = tollgate_core::jwt::key_lifetimes(&keys, algorithm, longest_token)
+                    .into_iter()
+                    .map(|(key, retires_at)| KeyView::new(key, retires_at))
+                    .collect();
                 if json {
                     print_json(&views);
                 } else {

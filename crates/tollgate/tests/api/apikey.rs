@@ -125,6 +125,30 @@ async fn expire_in_sec_states_the_configured_lifetime_and_the_token_works_until_
 }
 
 #[tokio::test]
+async fn a_key_expiring_before_the_token_would_shortens_the_token_and_says_so() {
+    let app = demo().await;
+    let key_ends = OffsetDateTime::now_utc() + time::Duration::milliseconds(4_500);
+    let (_, key) = app.issue_key("John.Doo", Some(key_ends)).await;
+    let reply = app.b(Some(JSON), None, &json_body("John.Doo", &key)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let body: Value = reply.json();
+    assert_eq!(body["ExpireInSec"], 4, "the key's remaining 4.x s, rounded down: {body}");
+    let date = body["ExpireDate"].as_str().expect("ExpireDate");
+    let ms: i128 = date.trim_start_matches("/Date(").trim_end_matches(")/").parse().expect("ms");
+    assert_eq!(ms, key_ends.unix_timestamp_nanos() / 1_000_000, "the token ends with its key");
+    let token = body["Token"].as_str().expect("Token");
+    let verified = app.verify(token).await;
+    assert_eq!(verified.status, 200);
+    let expires =
+        OffsetDateTime::parse(verified.header("x-auth-expires").expect("expires"), &Rfc3339).expect("date");
+    assert!((expires - key_ends).abs() < time::Duration::milliseconds(1), "{expires} vs {key_ends}");
+
+    let xml = app.b(Some(XML), None, &xml_body("John.Doo", &key)).await;
+    let seconds: u64 = xml_field(&xml.text, "ExpireInSec").parse().expect("seconds");
+    assert!(seconds <= 4, "{}", xml.text);
+}
+
+#[tokio::test]
 async fn missing_empty_or_unbindable_parameters_return_400_1002_in_both_formats() {
     let app = demo().await;
     let json_cases = [

@@ -149,10 +149,19 @@ async fn keys_rotate_publishes_first_signs_after_the_delay_and_retires_after_the
     let list = std::process::Command::new(app.bin_path())
         .args(["--database", &app.config.database_url, "keys", "list", "--json"])
         .env("TOLLGATE_JWT__ALGORITHM", "ES256")
+        // The server's configuration, which decides when a key retires.
+        .env("TOLLGATE_ACCESSKEY__TOKEN_TTL", "3s")
+        .env("TOLLGATE_JWT__LEEWAY", "0s")
         .output()
         .expect("run");
     let listed: Value = serde_json::from_slice(&list.stdout).expect("json");
-    assert_eq!(listed.as_array().expect("array").len(), 2);
+    let states: Vec<(&str, &str)> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|k| (k["kid"].as_str().expect("kid"), k["state"].as_str().expect("state")))
+        .collect();
+    assert_eq!(states, [(old_kid.as_str(), "retired"), (new_kid.as_str(), "published")], "as the JWKS says");
 }
 
 #[tokio::test]

@@ -360,3 +360,25 @@ async fn a_declared_body_over_the_limit_is_refused_at_once() {
     assert!(answer.contains("The request body is too large."), "{answer}");
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+#[tokio::test]
+async fn several_processes_set_up_one_new_sqlite_file_at_once() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join(format!("new{round}.db")).display());
+        let mut runs = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            runs.spawn(
+                tokio::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+                    .args(["--database", &url, "migrate", "--json"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .output(),
+            );
+        }
+        while let Some(output) = runs.join_next().await {
+            let output = output.expect("task").expect("run tollgate migrate");
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        }
+    }
+}

@@ -76,7 +76,7 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<schema::Credent
     if let Some(credentials) = schema::well_formed(text) {
         return Ok(credentials);
     }
-    let value: serde_json::Value = serde_json::from_str(&replace_lone_surrogates(text))
+    let body = schema::read_top_level(&replace_lone_surrogates(text))
         .map_err(|_| AccessKeyLoginError::MalformedJson)?;
-    schema::validate(value).map_err(AccessKeyLoginError::Schema)
+    schema::validate(body).map_err(AccessKeyLoginError::Schema)
 }

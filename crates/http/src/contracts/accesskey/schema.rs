@@ -68,24 +68,116 @@ pub(super) fn well_formed(json: &str) -> Option<Credentials> {
         .map(|body| Credentials { access_key: body.access_key, secret: body.secret })
 }
 
-pub(super) fn validate(body: Value) -> Result<Credentials, Vec<Detail>> {
-    let Value::Object(mut object) = body else {
+/// The body as the schema sees it: an object's top-level properties, each a
+/// string or not (of a repeated name the last wins, as with `JSON.parse`),
+/// or something else. Nested values are skipped unread, which serde_json
+/// does without recursion, so a deep but valid body is judged like any
+/// other instead of failing as if it were not JSON.
+pub(super) enum TopLevel {
+    Object(Vec<(String, Option<String>)>),
+    NotObject,
+}
+
+/// `Err` only for text that is not JSON.
+pub(super) fn read_top_level(json: &str) -> Result<TopLevel, serde_json::Error> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    struct ObjectVisitor;
+    impl<'de> Visitor<'de> for ObjectVisitor {
+        type Value = Vec<(String, Option<String>)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut properties: Self::Value = Vec::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let value = map.next_value::<StringOrNot>()?.0;
+                match properties.iter_mut().find(|(seen, _)| *seen == name) {
+                    Some(property) => property.1 = value,
+                    None => properties.push((name, value)),
+                }
+            }
+            Ok(properties)
+        }
+    }
+
+    let starts_an_object = json.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{');
+    let mut reader = serde_json::Deserializer::from_str(json);
+    let top = if starts_an_object {
+        TopLevel::Object(reader.deserialize_map(ObjectVisitor)?)
+    } else {
+        // Read only to tell JSON from not-JSON (numbers arrive as maps
+        // under serde_json's arbitrary precision, so no visitor decides).
+        serde::Deserialize::deserialize(&mut reader).map(|IgnoredAny| TopLevel::NotObject)?
+    };
+    reader.end()?;
+    Ok(top)
+}
+
+/// A property's value: its text if it is a string, else `None` (read past).
+struct StringOrNot(Option<String>);
+
+impl<'de> Deserialize<'de> for StringOrNot {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Kind;
+        impl<'de> Visitor<'de> for Kind {
+            type Value = StringOrNot;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(Some(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(Some(v)))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_unit<E>(self) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrNot, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(StringOrNot(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrNot, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(StringOrNot(None))
+            }
+        }
+        deserializer.deserialize_any(Kind)
+    }
+}
+
+pub(super) fn validate(body: TopLevel) -> Result<Credentials, Vec<Detail>> {
+    let TopLevel::Object(mut object) = body else {
         return Err(vec![Detail::must_be(String::new(), "object")]);
     };
+    let find = |object: &[(String, Option<String>)], property: &str| {
+        object.iter().position(|(name, _)| name == property)
+    };
     let mut details: Vec<Detail> =
-        PROPERTIES.iter().filter(|p| !object.contains_key(**p)).map(|p| Detail::required(p)).collect();
+        PROPERTIES.iter().filter(|p| find(&object, p).is_none()).map(|p| Detail::required(p)).collect();
     for property in PROPERTIES {
-        if object.get(property).is_some_and(|v| !v.is_string()) {
+        if find(&object, property).is_some_and(|i| object[i].1.is_none()) {
             details.push(Detail::must_be(format!("/{property}"), "string"));
         }
     }
     if !details.is_empty() {
         return Err(details);
     }
-    let mut take = |p: &str| match object.remove(p) {
-        Some(Value::String(s)) => s,
-        _ => String::new(),
-    };
+    let mut take = |p: &str| find(&object, p).and_then(|i| object[i].1.take()).unwrap_or_default();
     Ok(Credentials { access_key: take("accessKey"), secret: take("secret") })
 }
 
@@ -96,7 +188,8 @@ mod tests {
     use super::*;
 
     fn details(body: Value) -> Value {
-        serde_json::to_value(validate(body).err().expect("invalid")).expect("json")
+        let top = read_top_level(&body.to_string()).expect("json");
+        serde_json::to_value(validate(top).err().expect("invalid")).expect("json")
     }
 
     #[test]
@@ -137,7 +230,7 @@ mod tests {
         ];
         for json in agree {
             let fast = well_formed(json).expect("well formed");
-            let slow = validate(serde_json::from_str(json).expect("json")).expect("valid");
+            let slow = validate(read_top_level(json).expect("json")).expect("valid");
             assert_eq!((fast.access_key, fast.secret), (slow.access_key, slow.secret), "{json}");
         }
         let long_way = [
@@ -156,6 +249,26 @@ mod tests {
 
     #[test]
     fn empty_strings_and_extra_properties_pass_the_schema() {
-        assert!(validate(json!({ "accessKey": "", "secret": "", "extra": [1] })).is_ok());
+        let top = read_top_level(r#"{"accessKey":"","secret":"","extra":[1]}"#).expect("json");
+        assert!(validate(top).is_ok());
+    }
+
+    #[test]
+    fn deep_valid_json_is_judged_by_the_schema_and_broken_json_is_not_json() {
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let body = format!(r#"{{"accessKey":1,"secret":"b","x":{deep}}}"#);
+        let top = read_top_level(&body).expect("valid JSON, however deep");
+        let details = serde_json::to_value(validate(top).err().expect("invalid")).expect("json");
+        assert_eq!(
+            details,
+            json!([{"path":"/accessKey","code":"type","message":"must be string","info":{"type":"string"}}])
+        );
+        assert!(matches!(read_top_level(&deep), Ok(TopLevel::NotObject)));
+        for broken in ["{\"a\":", "[1,]", "{} x", "", "1e400x", "{\"accessKey\":\"k\",}"] {
+            assert!(read_top_level(broken).is_err(), "{broken}");
+        }
+        assert!(matches!(read_top_level("1e400"), Ok(TopLevel::NotObject)));
+        let last_wins = read_top_level(r#"{"accessKey":1,"secret":"s","accessKey":"k"}"#).expect("json");
+        assert_eq!(validate(last_wins).ok().map(|c| c.access_key), Some("k".to_owned()));
     }
 }

@@ -8,10 +8,13 @@
 //! Namespaces and prefixes are ignored (ASP.NET clients send
 //! `xmlns="http://schemas.datacontract.org/2004/07/…"` and `i:nil`), element
 //! order does not matter, and element names match in any letter case.
+//! What is bound must still be well-formed XML 1.0 with namespaces: only
+//! XML characters, no repeated attribute, no prefix that was not declared.
 
-use quick_xml::Reader;
+use quick_xml::NsReader;
 use quick_xml::escape::escape;
-use quick_xml::events::{BytesRef, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::name::ResolveResult;
 use time::OffsetDateTime;
 
 use super::LoginRequest;
@@ -41,14 +44,24 @@ pub(super) fn parse_request(text: &str) -> Result<LoginRequest, ApiKeyLoginError
 }
 
 fn parse(text: &str) -> Option<LoginRequest> {
-    let mut reader = Reader::from_str(text);
+    if !text.chars().all(is_xml_char) {
+        return None;
+    }
+    let mut reader = NsReader::from_str(text);
     let mut request = LoginRequest { user_login: None, api_key: None };
     let mut depth = 0usize;
     let mut seen_root = false;
     // The field being read (only at depth 2) and its text so far.
     let mut current: Option<(Field, String)> = None;
     loop {
-        match reader.read_event().ok()? {
+        let (namespace, event) = reader.read_resolved_event().ok()?;
+        if let ResolveResult::Unknown(_) = namespace {
+            return None;
+        }
+        if let Event::Start(element) | Event::Empty(element) = &event {
+            well_formed_attributes(&reader, element)?;
+        }
+        match event {
             Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
             Event::DocType(_) => return None,
             Event::Start(element) => {
@@ -85,6 +98,9 @@ fn parse(text: &str) -> Option<LoginRequest> {
             }
             Event::Text(text) => {
                 let text = text.decode().ok()?;
+                if text.contains("]]>") {
+                    return None;
+                }
                 match &mut current {
                     Some((_, value)) => value.push_str(&text),
                     None if depth == 0 && !text.trim().is_empty() => return None,
@@ -109,6 +125,26 @@ fn parse(text: &str) -> Option<LoginRequest> {
     (seen_root && depth == 0).then_some(request)
 }
 
+/// XML 1.0's `Char`: what a document may contain at all, raw or by reference.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Attributes are never bound, but a repeated one, a `<` or an unknown
+/// entity in a value, or an undeclared prefix makes the document not XML.
+fn well_formed_attributes(reader: &NsReader<&[u8]>, element: &BytesStart<'_>) -> Option<()> {
+    for attribute in element.attributes() {
+        let attribute = attribute.ok()?;
+        if attribute.value.contains(&b'<') || attribute.unescape_value().is_err() {
+            return None;
+        }
+        if let (ResolveResult::Unknown(_), _) = reader.resolve_attribute(attribute.key) {
+            return None;
+        }
+    }
+    Some(())
+}
+
 fn enter_root(seen_root: &mut bool, local_name: &[u8]) -> Option<()> {
     if *seen_root || !local_name.eq_ignore_ascii_case(b"Request") {
         return None;
@@ -128,7 +164,7 @@ fn slot(request: &mut LoginRequest, f: Field) -> &mut Option<String> {
 /// would need a DTD, which is never accepted.
 fn resolve(reference: &BytesRef<'_>) -> Option<char> {
     if reference.is_char_ref() {
-        return reference.resolve_char_ref().ok().flatten().filter(|c| *c != '\0');
+        return reference.resolve_char_ref().ok().flatten().filter(|c| is_xml_char(*c));
     }
     match reference.as_ref() {
         b"amp" => Some('&'),
@@ -199,6 +235,29 @@ mod tests {
 
     #[test]
     fn nil_and_empty_elements_have_no_value() {
-        assert_eq!(bind(r#"<Request><UserLogin i:nil="true"/><ApiKey/></Request>"#), Some((None, None)));
+        let xml = r#"<Request xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><UserLogin i:nil="true"/><ApiKey/></Request>"#;
+        assert_eq!(bind(xml), Some((None, None)));
+    }
+
+    #[test]
+    fn documents_that_are_not_well_formed_are_refused() {
+        let login = "<UserLogin>a</UserLogin><ApiKey>k</ApiKey>";
+        for xml in [
+            format!(r#"<Request a="1" a="2">{login}</Request>"#),
+            format!("<x:Request>{login}</x:Request>"),
+            format!(r#"<Request><UserLogin i:nil="true"/>{login}</Request>"#),
+            format!("<Request><Result>&#1;</Result>{login}</Request>"),
+            format!("<Request><Result>\u{1}</Result>{login}</Request>"),
+            "<Request><UserLogin>a\u{b}</UserLogin><ApiKey>k</ApiKey></Request>".to_owned(),
+            "<Request><UserLogin>a&#xFFFE;</UserLogin><ApiKey>k</ApiKey></Request>".to_owned(),
+            format!(r#"<Request a="<">{login}</Request>"#),
+            format!(r#"<Request a="&nope;">{login}</Request>"#),
+            format!("<Request>]]>{login}</Request>"),
+        ] {
+            assert!(bind(&xml).is_none(), "{xml}");
+        }
+        // Still fine: declared prefixes, references to XML characters.
+        let xml = r#"<p:Request xmlns:p="urn:p" p:a="1" a="&amp;"><UserLogin>a&#x1F600;</UserLogin><ApiKey>k</ApiKey></p:Request>"#;
+        assert_eq!(bind(xml), both("a\u{1F600}", "k"));
     }
 }
