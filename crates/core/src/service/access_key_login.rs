@@ -101,8 +101,15 @@ impl LoginService {
                 issued_at.unix_timestamp(),
                 add(issued_at, self.policy.accesskey_ttl).unix_timestamp(),
                 // Unique, not secret: the thread-local CSPRNG (seeded from the
-                // OS) spares a system call per token.
-                uuid::Builder::from_random_bytes(rand::random()).into_uuid(),
+                // OS) spares a system call per token. Version 7 carries the
+                // issuing millisecond, which `iat`'s whole seconds cannot: a
+                // revocation "of every token so far" then spares the tokens
+                // issued later in the same second (verify.rs).
+                uuid::Builder::from_unix_timestamp_millis(
+                    u64::try_from(crate::time_util::to_millis(issued_at)).unwrap_or(0),
+                    &rand::random(),
+                )
+                .into_uuid(),
             )
             .map_err(sign_error)?;
         Ok(IssuedJwt { token, expires_in: self.policy.accesskey_ttl })

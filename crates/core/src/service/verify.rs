@@ -83,9 +83,7 @@ impl LoginService {
         if !key.principal.enabled {
             return Err(VerifyError::PrincipalDisabled);
         }
-        // `iat` has whole seconds: a token issued in the very second of a
-        // revocation counts as revoked (erring towards refusal).
-        let issued_ms = claims.iat.saturating_mul(1000);
+        let issued_ms = issued_millis(claims.iat, claims.jti);
         let revoked_before = |at: Option<time::OffsetDateTime>| {
             at.is_some_and(|at| issued_ms <= crate::time_util::to_millis(at))
         };
@@ -159,4 +157,31 @@ fn judge(token: &TokenLookup) -> Result<Arc<Identity>, VerifyError> {
         return Err(VerifyError::Expired);
     }
     Ok(Arc::new(Identity::of(&token.principal, token.issued_at, token.expires_at)))
+}
+
+/// When a JWT was issued: to the millisecond when its `jti` says so (version
+/// 7, within the second of `iat`), else the start of `iat`'s whole second,
+/// which counts a token of a revocation's very second as revoked (erring
+/// towards refusal). Claims are read only after the signature checked out.
+fn issued_millis(iat: i64, jti: Option<uuid::Uuid>) -> i64 {
+    let second = iat.saturating_mul(1000);
+    let Some(jti) = jti.filter(|jti| jti.get_version_num() == 7) else { return second };
+    let b = jti.as_bytes();
+    let millis = i64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]]);
+    if (second..second + 1000).contains(&millis) { millis } else { second }
+}
+
+#[cfg(test)]
+mod issued_tests {
+    use super::issued_millis;
+
+    #[test]
+    fn a_version_7_jti_gives_the_millisecond_within_iats_second() {
+        let v7 = |ms: u64| Some(uuid::Builder::from_unix_timestamp_millis(ms, &[9; 10]).into_uuid());
+        assert_eq!(issued_millis(1_700_000_000, v7(1_700_000_000_734)), 1_700_000_000_734);
+        // Outside the second of `iat`, or not version 7: the second's start.
+        assert_eq!(issued_millis(1_700_000_000, v7(1_700_000_001_000)), 1_700_000_000_000);
+        assert_eq!(issued_millis(1_700_000_000, Some(uuid::Uuid::new_v4())), 1_700_000_000_000);
+        assert_eq!(issued_millis(1_700_000_000, None), 1_700_000_000_000);
+    }
 }
