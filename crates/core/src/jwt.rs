@@ -292,10 +292,12 @@ pub fn key_lifetimes(
 ) -> Vec<(&SigningKeyRecord, Option<OffsetDateTime>)> {
     let mut sorted: Vec<&SigningKeyRecord> = records.iter().filter(|r| r.algorithm == algorithm).collect();
     sorted.sort_by(|a, b| (a.signs_from, &a.kid).cmp(&(b.signs_from, &b.kid)));
-    let retirements: Vec<Option<OffsetDateTime>> = (0..sorted.len())
-        .map(|i| sorted.get(i + 1).map(|next| crate::time_util::add(next.signs_from, longest_token)))
-        .collect();
-    sorted.into_iter().zip(retirements).collect()
+    let retirements = sorted
+        .iter()
+        .skip(1)
+        .map(|next| Some(crate::time_util::add(next.signs_from, longest_token)))
+        .chain([None]);
+    sorted.iter().copied().zip(retirements).collect()
 }
 
 fn ring_key(record: &SigningKeyRecord, retires_at: Option<OffsetDateTime>) -> Result<RingKey, JwtError> {

@@ -1,14 +1,13 @@
 //! Small HTTP helpers shared by the contracts: media types, bounded body
 //! reading, and the headers every token response carries.
 
-use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
-use axum::http::{HeaderMap, HeaderValue};
 use std::task::Poll;
 use std::time::Duration;
 
-use axum::body::HttpBody as _;
+use axum::body::{Body, Bytes, HttpBody as _};
+use axum::extract::Request;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use axum::http::{HeaderMap, HeaderValue};
 use http_body_util::BodyExt as _;
 
 /// Largest request body any login contract reads. Credentials are short;
