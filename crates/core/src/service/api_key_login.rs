@@ -67,11 +67,10 @@ impl LoginService {
         // A token outlives neither its configured lifetime nor its key, and
         // `ExpireInSec` states what it really gets (whole seconds, rounded
         // down: never more than the truth).
+        let configured_end = add(issued_at, self.policy.apikey_ttl);
         let (expires_at, lifetime) = match key.expires_at {
-            Some(key_ends) if key_ends < add(issued_at, self.policy.apikey_ttl) => {
-                (key_ends, (key_ends - issued_at).unsigned_abs())
-            }
-            _ => (add(issued_at, self.policy.apikey_ttl), self.policy.apikey_ttl),
+            Some(key_ends) if key_ends < configured_end => (key_ends, (key_ends - issued_at).unsigned_abs()),
+            _ => (configured_end, self.policy.apikey_ttl),
         };
         self.store
             .insert_token(TokenRecord {
