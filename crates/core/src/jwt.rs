@@ -65,13 +65,34 @@ pub struct VerifiedClaims {
 
 #[derive(Debug, thiserror::Error)]
 pub enum JwtError {
-    #[error("cannot sign: {0}")]
-    Sign(String),
-    #[error("invalid token: {0}")]
-    Invalid(String),
-    #[error("unusable signing key {kid}: {reason}")]
-    Key { kid: String, reason: String },
+    #[error("cannot serialize the claims")]
+    Claims(#[source] serde_json::Error),
+    #[error("no signing key is in force")]
+    NoSigningKey,
+    #[error("cannot sign")]
+    Sign(#[source] jsonwebtoken::errors::Error),
+    /// Not a JWT at all (no decodable header).
+    #[error("malformed token")]
+    Malformed(#[source] jsonwebtoken::errors::Error),
+    /// A `kid` where none belongs (HS384), none where one must be, or one
+    /// that names no published key.
+    #[error("unexpected, missing or unknown key id")]
+    KeyId,
+    /// Bad signature, wrong algorithm, expired, or claims of the wrong shape.
+    #[error("token refused")]
+    Refused(#[source] jsonwebtoken::errors::Error),
+    #[error("unusable signing key {kid}")]
+    Key {
+        kid: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
+
+/// Why a stored key's public half is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("its JWK lacks `{0}`")]
+struct MissingJwkField(&'static str);
 
 /// One asymmetric key of the ring.
 struct RingKey {
@@ -92,20 +113,32 @@ pub struct JwtCodec {
     /// secret it was made with.
     id: u64,
     algorithm: SigningAlgorithm,
-    /// The HMAC state with the secret already absorbed (signing copies it
-    /// instead of hashing the key again for every token), and the key that
-    /// verifies.
-    hmac: Option<(Hmac<Sha384>, DecodingKey)>,
-    ring: Vec<RingKey>,
+    signer: Signer,
     validation: Validation,
-    /// `base64url({"alg":"HS384","typ":"JWT"})`, exactly the seed's bytes.
-    hmac_header: String,
 }
 
+/// What signs and verifies.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one codec per process, read by every login and check: no indirection wanted"
+)]
+enum Signer {
+    /// HS384: the HMAC state with the secret already absorbed (signing copies
+    /// it instead of hashing the key again for every token), the key that
+    /// verifies, and `base64url({"alg":"HS384","typ":"JWT"})`, exactly the
+    /// seed's bytes.
+    Hmac { keyed: Hmac<Sha384>, decoding: DecodingKey, header: String },
+    /// Key pairs of an asymmetric algorithm, each with its `kid`.
+    Ring(Vec<RingKey>),
+}
+
+/// Signature and algorithm are checked by `jsonwebtoken`; time-based
+/// claims by the caller, against the core's clock (`exp` must be present).
 fn validation(algorithm: SigningAlgorithm, leeway: Duration) -> Validation {
     let mut validation = Validation::new(algorithm.jwt_algorithm());
     validation.leeway = leeway.as_secs();
     validation.validate_aud = false;
+    validation.validate_exp = false;
     validation.set_required_spec_claims(&["exp"]);
     validation
 }
@@ -121,16 +154,17 @@ fn b64_header(header: &Value) -> String {
 
 impl JwtCodec {
     pub fn hs384(secret: &[u8], leeway: Duration) -> Self {
+        #[expect(clippy::expect_used, reason = "HMAC takes keys of any length")]
+        let keyed = Hmac::new_from_slice(secret).expect("HMAC takes keys of any length");
         Self {
             id: next_codec_id(),
             algorithm: SigningAlgorithm::Hs384,
-            hmac: Some((
-                Hmac::new_from_slice(secret).expect("HMAC takes keys of any length"),
-                DecodingKey::from_secret(secret),
-            )),
-            ring: Vec::new(),
+            signer: Signer::Hmac {
+                keyed,
+                decoding: DecodingKey::from_secret(secret),
+                header: URL_SAFE_NO_PAD.encode(br#"{"alg":"HS384","typ":"JWT"}"#),
+            },
             validation: validation(SigningAlgorithm::Hs384, leeway),
-            hmac_header: URL_SAFE_NO_PAD.encode(br#"{"alg":"HS384","typ":"JWT"}"#),
         }
     }
 
@@ -149,10 +183,8 @@ impl JwtCodec {
         Ok(Self {
             id: next_codec_id(),
             algorithm,
-            hmac: None,
-            ring,
+            signer: Signer::Ring(ring),
             validation: validation(algorithm, leeway),
-            hmac_header: String::new(),
         })
     }
 
@@ -160,36 +192,46 @@ impl JwtCodec {
         self.algorithm
     }
 
+    fn ring(&self) -> &[RingKey] {
+        match &self.signer {
+            Signer::Ring(ring) => ring,
+            Signer::Hmac { .. } => &[],
+        }
+    }
+
     /// The key that signs now: the newest whose time has come.
     fn current(&self, now: OffsetDateTime) -> Option<&RingKey> {
-        self.ring
+        self.ring()
             .iter()
             .filter(|k| k.signs_from <= now)
             .max_by(|a, b| (a.signs_from, &a.kid).cmp(&(b.signs_from, &b.kid)))
     }
 
     fn published(&self, now: OffsetDateTime) -> impl Iterator<Item = &RingKey> {
-        self.ring.iter().filter(move |k| k.retires_at.is_none_or(|at| now < at))
+        self.ring().iter().filter(move |k| k.retires_at.is_none_or(|at| now < at))
     }
 
     /// Serializes, encodes and (HS384) hashes the constant head of a
     /// subject's tokens once.
     pub fn prepare(&self, subject: &SubjectClaims<'_>) -> Result<SigningTemplate, JwtError> {
-        let mut head = serde_json::to_vec(subject).map_err(|e| JwtError::Sign(e.to_string()))?;
-        // `{"uid":…}` becomes `{"uid":…,` for the per-token claims to follow.
-        match head.last_mut() {
-            Some(last @ b'}') => *last = b',',
-            _ => return Err(JwtError::Sign("claims are not a JSON object".into())),
+        let mut head = serde_json::to_vec(subject).map_err(JwtError::Claims)?;
+        // `{"uid":…}` becomes `{"uid":…,` for the per-token claims to follow
+        // (a struct always serializes to an object).
+        if let Some(last @ b'}') = head.last_mut() {
+            *last = b',';
         }
         let aligned = head.len() - head.len() % 3;
         let head_b64 = URL_SAFE_NO_PAD.encode(&head[..aligned]);
-        let mac = self.hmac.as_ref().map(|(keyed, _)| {
-            let mut mac = keyed.clone();
-            mac.update(self.hmac_header.as_bytes());
-            mac.update(b".");
-            mac.update(head_b64.as_bytes());
-            (self.id, mac)
-        });
+        let mac = match &self.signer {
+            Signer::Hmac { keyed, header, .. } => {
+                let mut mac = keyed.clone();
+                mac.update(header.as_bytes());
+                mac.update(b".");
+                mac.update(head_b64.as_bytes());
+                Some((self.id, mac))
+            }
+            Signer::Ring(_) => None,
+        };
         Ok(SigningTemplate { head_b64, carry: head[aligned..].to_vec(), mac })
     }
 
@@ -214,14 +256,15 @@ impl JwtCodec {
         own.extend_from_slice(b"\"}");
 
         // One key for header and signature, even if a rotation comes due now.
-        let ring_key = match &self.hmac {
-            Some(_) => None,
-            None => Some(
-                self.current(crate::time_util::now())
-                    .ok_or_else(|| JwtError::Sign("no signing key".into()))?,
-            ),
+        let ring_key = match &self.signer {
+            Signer::Hmac { .. } => None,
+            Signer::Ring(_) => Some(self.current(crate::time_util::now()).ok_or(JwtError::NoSigningKey)?),
         };
-        let header = ring_key.map_or(self.hmac_header.as_str(), |key| key.header.as_str());
+        let header = match (&self.signer, ring_key) {
+            (Signer::Hmac { header, .. }, _) => header.as_str(),
+            (Signer::Ring(_), Some(key)) => key.header.as_str(),
+            (Signer::Ring(_), None) => return Err(JwtError::NoSigningKey),
+        };
         let mut token =
             String::with_capacity(header.len() + template.head_b64.len() + own.len() * 4 / 3 + 100);
         token.push_str(header);
@@ -230,51 +273,52 @@ impl JwtCodec {
         let own_from = token.len();
         URL_SAFE_NO_PAD.encode_string(&own, &mut token);
 
-        let signature = match (&self.hmac, &template.mac, ring_key) {
-            (Some(_), Some((codec, prepared)), _) if *codec == self.id => {
+        let signature = match (&self.signer, &template.mac, ring_key) {
+            (Signer::Hmac { .. }, Some((codec, prepared)), _) if *codec == self.id => {
                 let mut mac = prepared.clone();
                 mac.update(&token.as_bytes()[own_from..]);
                 URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
             }
-            (Some((keyed, _)), _, _) => {
+            (Signer::Hmac { keyed, .. }, _, _) => {
                 let mut mac = keyed.clone();
                 mac.update(token.as_bytes());
                 URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
             }
-            (None, _, Some(key)) => {
+            (Signer::Ring(_), _, Some(key)) => {
                 jsonwebtoken::crypto::sign(token.as_bytes(), &key.encoding, self.algorithm.jwt_algorithm())
-                    .map_err(|e| JwtError::Sign(e.to_string()))?
+                    .map_err(JwtError::Sign)?
             }
-            (None, _, None) => return Err(JwtError::Sign("no signing key".into())),
+            (Signer::Ring(_), _, None) => return Err(JwtError::NoSigningKey),
         };
         token.push('.');
         token.push_str(&signature);
         Ok(token)
     }
 
-    /// Checks signature, algorithm and `exp` (with the configured leeway).
-    /// HS384 tokens carry no `kid`; others must name a published key.
+    /// Checks signature and algorithm, and that `exp` is present; whether
+    /// the token has expired is the caller's to judge, by its clock. HS384
+    /// tokens carry no `kid`; others must name a published key.
     pub fn verify(&self, token: &str) -> Result<VerifiedClaims, JwtError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| JwtError::Invalid(e.to_string()))?;
-        let key = match (&self.hmac, header.kid.as_deref()) {
-            (Some((_, decoding)), None) => decoding,
-            (None, Some(kid)) => {
+        let header = jsonwebtoken::decode_header(token).map_err(JwtError::Malformed)?;
+        let key = match (&self.signer, header.kid.as_deref()) {
+            (Signer::Hmac { decoding, .. }, None) => decoding,
+            (Signer::Ring(_), Some(kid)) => {
                 &self
                     .published(crate::time_util::now())
                     .find(|k| k.kid == kid)
-                    .ok_or_else(|| JwtError::Invalid("unknown key id".into()))?
+                    .ok_or(JwtError::KeyId)?
                     .decoding
             }
-            _ => return Err(JwtError::Invalid("unexpected or missing key id".into())),
+            _ => return Err(JwtError::KeyId),
         };
         let data = jsonwebtoken::decode::<VerifiedClaims>(token, key, &self.validation)
-            .map_err(|e| JwtError::Invalid(e.to_string()))?;
+            .map_err(JwtError::Refused)?;
         Ok(data.claims)
     }
 
     /// The public keys as a JWK Set (RFC 7517), or `None` for HS384.
     pub fn jwks(&self) -> Option<Value> {
-        self.hmac.is_none().then(|| {
+        matches!(self.signer, Signer::Ring(_)).then(|| {
             let keys: Vec<&Value> = self.published(crate::time_util::now()).map(|k| &k.jwk).collect();
             json!({ "keys": keys })
         })
@@ -301,22 +345,27 @@ pub fn key_lifetimes(
 }
 
 fn ring_key(record: &SigningKeyRecord, retires_at: Option<OffsetDateTime>) -> Result<RingKey, JwtError> {
-    let bad = |reason: String| JwtError::Key { kid: record.kid.clone(), reason };
-    let field = |name: &str| record.public_jwk[name].as_str().ok_or_else(|| bad(format!("JWK lacks {name}")));
+    let bad =
+        |source: Box<dyn std::error::Error + Send + Sync>| JwtError::Key { kid: record.kid.clone(), source };
+    let field = |name: &'static str| {
+        record.public_jwk[name].as_str().ok_or_else(|| bad(Box::new(MissingJwkField(name))))
+    };
     let (encoding, decoding) = match record.algorithm {
         SigningAlgorithm::Es256 => (
             EncodingKey::from_ec_der(&record.private_der),
-            DecodingKey::from_ec_components(field("x")?, field("y")?).map_err(|e| bad(e.to_string()))?,
+            DecodingKey::from_ec_components(field("x")?, field("y")?).map_err(|e| bad(Box::new(e)))?,
         ),
         SigningAlgorithm::EdDsa => (
             EncodingKey::from_ed_der(&record.private_der),
-            DecodingKey::from_ed_components(field("x")?).map_err(|e| bad(e.to_string()))?,
+            DecodingKey::from_ed_components(field("x")?).map_err(|e| bad(Box::new(e)))?,
         ),
         SigningAlgorithm::Rs256 => (
             EncodingKey::from_rsa_der(&record.private_der),
-            DecodingKey::from_rsa_components(field("n")?, field("e")?).map_err(|e| bad(e.to_string()))?,
+            DecodingKey::from_rsa_components(field("n")?, field("e")?).map_err(|e| bad(Box::new(e)))?,
         ),
-        SigningAlgorithm::Hs384 => return Err(bad("HS384 keys are not key pairs".into())),
+        SigningAlgorithm::Hs384 => {
+            return Err(bad(Box::new(MissingJwkField("kty (HS384 keys are not key pairs)"))));
+        }
     };
     let header = b64_header(&json!({ "alg": record.algorithm.as_str(), "typ": "JWT", "kid": record.kid }));
     Ok(RingKey {

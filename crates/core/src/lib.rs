@@ -1,24 +1,31 @@
 //! Tollgate's core: the model (principals, credentials, tokens), the one
-//! login/token service every contract calls, and the narrow storage interface
-//! it needs. Nothing here knows about HTTP, wire formats or SQL.
+//! login/token service every contract calls, the one admin service every
+//! management entry point calls, and the narrow storage interface they need.
+//! Nothing here knows about HTTP, wire formats or SQL.
 
 pub mod admin;
+pub mod clock;
+pub mod context;
 pub mod error;
 pub mod jwt;
+pub mod login;
+pub mod master_key;
 pub mod model;
+pub mod names;
 pub mod password;
 pub mod secret;
 pub mod server_keys;
-pub mod service;
 pub mod signing_keys;
 pub mod store;
 pub mod time_util;
 pub mod usage;
 
+pub use admin::AdminService;
+pub use context::{AdminContext, Contract, LoginContext};
 pub use error::{LoginError, StoreError, VerifyError};
-pub use model::{Identity, Principal, PrincipalId};
-pub use server_keys::ServerKeys;
-pub use service::{
+pub use login::{
     Introspection, IssuedJwt, IssuedToken, LoginService, SessionTokens, TokenKindHint, TokenPolicy,
 };
+pub use model::{Identity, Principal, PrincipalId};
+pub use server_keys::ServerKeys;
 pub use store::Store;

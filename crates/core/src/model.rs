@@ -61,6 +61,7 @@ pub struct NewPrincipal {
     /// An argon2id PHC string, or `None` for a principal that logs in with
     /// keys only.
     pub password_hash: Option<String>,
+    pub created_at: OffsetDateTime,
 }
 
 /// Which contract minted an opaque token: it decides nothing about validity,
@@ -217,6 +218,46 @@ pub struct ApiKeyInfo {
     pub expires_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
     pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// Where an API key stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyState {
+    Active,
+    /// Past its expiry time.
+    Expired,
+    /// Revoked (final).
+    Revoked,
+}
+
+impl ApiKeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyState::Active => "active",
+            ApiKeyState::Expired => "expired",
+            ApiKeyState::Revoked => "revoked",
+        }
+    }
+}
+
+impl ApiKeyInfo {
+    /// The key's state at `now`.
+    pub fn state_at(&self, now: OffsetDateTime) -> ApiKeyState {
+        if self.revoked_at.is_some() {
+            ApiKeyState::Revoked
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            ApiKeyState::Expired
+        } else {
+            ApiKeyState::Active
+        }
+    }
+}
+
+/// An API key and its state now, for listing.
+#[derive(Debug, Clone)]
+pub struct ApiKeyStatus {
+    pub key: ApiKeyInfo,
+    pub state: ApiKeyState,
 }
 
 /// An API key found by its hash, with its holder.

@@ -19,14 +19,15 @@ use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
 use crate::error::LoginError;
+use crate::secret::Password;
 
 /// Hashes a password with argon2id at OWASP's parameters (m=19456 KiB, t=2,
 /// p=1). Blocking: call it off the async runtime.
-pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+pub fn hash_password(password: &Password) -> Result<String, argon2::password_hash::Error> {
     let mut salt = [0u8; 16];
     crate::secret::fill_random(&mut salt);
     let salt = SaltString::encode_b64(&salt)?;
-    let hash = argon2id(Params::default()).hash_password(password.as_bytes(), &salt)?;
+    let hash = argon2id(Params::default()).hash_password(password.expose().as_bytes(), &salt)?;
     Ok(hash.to_string())
 }
 
@@ -38,7 +39,7 @@ struct Job {
     /// `None` verifies against a decoy hash so that an unknown user costs the
     /// same time as a known one.
     stored: Option<String>,
-    password: Zeroizing<String>,
+    password: Password,
     reply: oneshot::Sender<bool>,
 }
 
@@ -52,14 +53,15 @@ impl PasswordVerifier {
     /// Starts `workers` threads with room for `queue` waiting verifications.
     pub fn start(workers: usize, queue: usize) -> Self {
         let (jobs, incoming) = crossbeam_channel::bounded::<Job>(queue);
-        let decoy = Zeroizing::new(hash_password(&crate::secret::random_hex(16)).unwrap_or_default());
+        let decoy =
+            Zeroizing::new(hash_password(&Password::new(crate::secret::random_hex(16))).unwrap_or_default());
         for n in 0..workers.max(1) {
             let incoming = incoming.clone();
             let decoy = decoy.clone();
             let spawned = thread::Builder::new().name(format!("argon2-{n}")).spawn(move || {
                 for job in incoming {
                     let stored = job.stored.as_deref().unwrap_or(&decoy);
-                    let ok = verify_reusing_buffer(stored, job.password.as_bytes());
+                    let ok = verify_reusing_buffer(stored, job.password.expose().as_bytes());
                     // A decoy match means nothing: the user does not exist.
                     let _ = job.reply.send(ok && job.stored.is_some());
                 }
@@ -73,19 +75,16 @@ impl PasswordVerifier {
 
     /// Checks `password` against the stored PHC string (or a decoy when
     /// `stored` is `None`). Refuses at once when the queue is full.
-    pub async fn verify(&self, stored: Option<String>, password: &str) -> Result<bool, LoginError> {
+    pub async fn verify(&self, stored: Option<String>, password: &Password) -> Result<bool, LoginError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { stored, password: Zeroizing::new(password.to_owned()), reply };
+        let job = Job { stored, password: password.clone(), reply };
         match self.jobs.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(LoginError::Overloaded),
-            Err(TrySendError::Disconnected(_)) => {
-                return Err(LoginError::Store(crate::StoreError::Unavailable(
-                    "password verification threads are gone".into(),
-                )));
-            }
+            Err(TrySendError::Disconnected(_)) => return Err(LoginError::PasswordPool),
         }
-        answer.await.map_err(|_| LoginError::Overloaded)
+        // A worker drops the reply only if it panicked mid-verification.
+        answer.await.map_err(|_| LoginError::PasswordPool)
     }
 }
 
@@ -128,22 +127,22 @@ mod tests {
 
     #[tokio::test]
     async fn verifies_right_and_refuses_wrong_passwords() {
-        let hash = hash_password("correct horse").expect("hash");
+        let hash = hash_password(&"correct horse".into()).expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         let pool = PasswordVerifier::start(1, 4);
-        assert!(pool.verify(Some(hash.clone()), "correct horse").await.expect("verify"));
-        assert!(!pool.verify(Some(hash), "wrong").await.expect("verify"));
-        assert!(!pool.verify(None, "anything").await.expect("verify"));
+        assert!(pool.verify(Some(hash.clone()), &"correct horse".into()).await.expect("verify"));
+        assert!(!pool.verify(Some(hash), &"wrong".into()).await.expect("verify"));
+        assert!(!pool.verify(None, &"anything".into()).await.expect("verify"));
     }
 
     #[tokio::test]
     async fn a_full_queue_is_refused_instead_of_waiting() {
-        let hash = hash_password("pw").expect("hash");
+        let hash = hash_password(&"pw".into()).expect("hash");
         let pool = PasswordVerifier::start(1, 1);
         let mut calls = tokio::task::JoinSet::new();
         for _ in 0..8 {
             let (pool, hash) = (pool.clone(), hash.clone());
-            calls.spawn(async move { pool.verify(Some(hash), "pw").await });
+            calls.spawn(async move { pool.verify(Some(hash), &"pw".into()).await });
         }
         let results = calls.join_all().await;
         assert!(results.iter().any(|r| matches!(r, Err(LoginError::Overloaded))));

@@ -1,6 +1,7 @@
-//! Server-generated secrets: how they are made (OS randomness, at least 128
-//! bits), how they are kept (SHA-256 only), and how they are compared
-//! (constant time).
+//! Secrets: the types that carry them (so that no `Debug` or `Display`
+//! ever prints one), how the server makes them (OS randomness, at least 128
+//! bits), how they are kept (SHA-256 or a keyed hash only), and how they are
+//! compared (constant time).
 
 use std::fmt;
 
@@ -9,8 +10,101 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
+use secrecy::{ExposeSecret as _, SecretBox, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+/// A text secret: zeroed when dropped, `[redacted]` when printed. What it
+/// holds is reached only through `expose`, where it goes on the wire, into
+/// a hash or into a comparison.
+macro_rules! text_secret {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(SecretString);
+
+        impl $name {
+            pub fn new(text: impl Into<String>) -> Self {
+                Self(SecretString::from(text.into()))
+            }
+
+            /// The secret itself.
+            pub fn expose(&self) -> &str {
+                self.0.expose_secret()
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> Self {
+                Self::new(text)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                Self::new(text)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("[redacted]")
+            }
+        }
+    };
+}
+
+text_secret!(
+    /// A password, as a client presents it or an operator sets it.
+    Password
+);
+text_secret!(
+    /// A contract B API key in plain text: presented at login, or shown once
+    /// when issued.
+    ApiKey
+);
+text_secret!(
+    /// An access key's secret in plain text (contract C, OAuth 2.0 client
+    /// secret): presented at login, or shown once when created.
+    AccessSecret
+);
+text_secret!(
+    /// A token handed to a client (opaque access and refresh tokens, JWTs).
+    PlainToken
+);
+
+/// The HMAC key of HS384 JWTs: configured, or generated and kept in the
+/// database.
+#[derive(Clone)]
+pub struct JwtSecret(std::sync::Arc<SecretBox<[u8]>>);
+
+impl JwtSecret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(std::sync::Arc::new(SecretBox::new(bytes.into_boxed_slice())))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtSecret([redacted])")
+    }
+}
+
+impl fmt::Display for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
 
 /// Fills `buf` from the operating system's CSPRNG.
 ///
@@ -49,11 +143,11 @@ pub fn random_hex(bytes: usize) -> String {
 
 /// A new API key (contract B): 16 random bytes, standard base64 with
 /// padding, like the document's `hDn/LFXIPESM036W+s7VKg==`.
-pub fn new_api_key() -> String {
+pub fn new_api_key() -> ApiKey {
     use base64::Engine as _;
-    let mut raw = [0u8; 16];
-    fill_random(&mut raw);
-    base64::engine::general_purpose::STANDARD.encode(raw)
+    let mut raw = zeroize::Zeroizing::new([0u8; 16]);
+    fill_random(raw.as_mut());
+    ApiKey::new(base64::engine::general_purpose::STANDARD.encode(raw.as_ref()))
 }
 
 /// The 16 bytes of a well-formed API key, or `None`.
@@ -73,11 +167,11 @@ pub fn new_access_key() -> String {
 }
 
 /// A new access-key secret: 36 random bytes as 48 base64 characters.
-pub fn new_access_secret() -> String {
+pub fn new_access_secret() -> AccessSecret {
     use base64::Engine as _;
-    let mut raw = [0u8; 36];
-    fill_random(&mut raw);
-    base64::engine::general_purpose::STANDARD.encode(raw)
+    let mut raw = zeroize::Zeroizing::new([0u8; 36]);
+    fill_random(raw.as_mut());
+    AccessSecret::new(base64::engine::general_purpose::STANDARD.encode(raw.as_ref()))
 }
 
 /// The SHA-256 of a token: the only form in which tokens are stored.
@@ -165,10 +259,45 @@ mod tests {
     }
 
     #[test]
+    fn no_secret_type_prints_its_secret() {
+        let shown = [
+            (format!("{:?}", Password::new("hunter2-pass")), format!("{}", Password::new("hunter2-pass"))),
+            (
+                format!("{:?}", ApiKey::new("hDn/LFXIPESM036W+s7VKg==")),
+                format!("{}", ApiKey::new("hDn/LFXIPESM036W+s7VKg==")),
+            ),
+            (
+                format!("{:?}", AccessSecret::new("79bPqahzbeYuIgyod1GB")),
+                format!("{}", AccessSecret::new("79bPqahzbeYuIgyod1GB")),
+            ),
+            (
+                format!("{:?}", PlainToken::new("apraol02n3fhzj1w")),
+                format!("{}", PlainToken::new("apraol02n3fhzj1w")),
+            ),
+            (
+                format!("{:?}", JwtSecret::new(b"jwt-secret-bytes".to_vec())),
+                format!("{}", JwtSecret::new(b"jwt-secret-bytes".to_vec())),
+            ),
+        ];
+        for (secret, (debug, display)) in
+            ["hunter2", "hDn/LFX", "79bPqah", "apraol0", "jwt-secret"].iter().zip(shown)
+        {
+            assert!(!debug.contains(secret) && debug.contains("redacted"), "{debug}");
+            assert!(!display.contains(secret) && display.contains("redacted"), "{display}");
+        }
+        // Generated ones too, inside the structures that carry them.
+        let key = new_api_key();
+        assert!(!format!("{key:?} {key}").contains(key.expose()));
+        let secret = new_access_secret();
+        assert!(!format!("{secret:?} {secret}").contains(secret.expose()));
+    }
+
+    #[test]
     fn api_keys_are_base64_of_16_bytes() {
         let key = new_api_key();
+        let key = key.expose();
         assert_eq!(key.len(), 24);
-        assert!(decode_api_key(&key).is_some());
+        assert!(decode_api_key(key).is_some());
         assert!(decode_api_key("hDn/LFXIPESM036W+s7VKg==").is_some());
         assert!(decode_api_key("hDn/LFXIPESM036W+s7VKg=").is_none());
         assert!(decode_api_key("hDn/LFXIPESM036W+s7VK===").is_none());

@@ -6,9 +6,9 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
-use crate::secret::{fill_random, keyed_hash};
+use crate::secret::{JwtSecret, fill_random, keyed_hash};
 use crate::signing_keys::{KeyGenerationError, SigningAlgorithm, SigningKeyRecord, generate};
-use crate::store::Store;
+use crate::store::KeyStore;
 
 /// The key of the keyed hashes under which credentials are stored.
 const CREDENTIAL_PEPPER: &str = "credential_pepper";
@@ -24,7 +24,7 @@ pub struct ServerKeys {
 #[derive(Clone)]
 pub enum JwtKeys {
     /// HS384's shared secret.
-    Hmac(Zeroizing<Vec<u8>>),
+    Hmac(JwtSecret),
     /// Key pairs of an asymmetric algorithm, as stored.
     Asymmetric(SigningAlgorithm, Vec<SigningKeyRecord>),
 }
@@ -37,15 +37,15 @@ impl ServerKeys {
     /// the asymmetric algorithms, a first key pair is generated if none is
     /// stored.
     pub async fn load(
-        store: &dyn Store,
+        store: &dyn KeyStore,
         algorithm: SigningAlgorithm,
-        jwt_secret: Option<Vec<u8>>,
+        jwt_secret: Option<JwtSecret>,
     ) -> Result<Self, ServerKeysError> {
         let credential_pepper = Zeroizing::new(load_or_create(store, CREDENTIAL_PEPPER, 32).await?);
         let jwt = match (algorithm, jwt_secret) {
-            (SigningAlgorithm::Hs384, Some(secret)) => JwtKeys::Hmac(Zeroizing::new(secret)),
+            (SigningAlgorithm::Hs384, Some(secret)) => JwtKeys::Hmac(secret),
             (SigningAlgorithm::Hs384, None) => {
-                JwtKeys::Hmac(Zeroizing::new(load_or_create(store, JWT_SECRET, 64).await?))
+                JwtKeys::Hmac(JwtSecret::new(load_or_create(store, JWT_SECRET, 64).await?))
             }
             (algorithm, _) => JwtKeys::Asymmetric(algorithm, signing_keys(store, algorithm).await?),
         };
@@ -68,7 +68,11 @@ impl fmt::Debug for ServerKeys {
     }
 }
 
-pub(crate) async fn load_or_create(store: &dyn Store, name: &str, len: usize) -> Result<Vec<u8>, StoreError> {
+pub(crate) async fn load_or_create(
+    store: &dyn KeyStore,
+    name: &str,
+    len: usize,
+) -> Result<Vec<u8>, StoreError> {
     let mut candidate = vec![0u8; len];
     fill_random(&mut candidate);
     store.server_secret(name, candidate).await
@@ -80,13 +84,15 @@ pub enum ServerKeysError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Generation(#[from] KeyGenerationError),
+    #[error("the key generation task stopped")]
+    Task(#[source] tokio::task::JoinError),
 }
 
 /// The stored key pairs of `algorithm`, creating a first one if there is
 /// none. Nodes racing here may each store one; all are published and every
 /// node signs with the same (newest, then highest kid), so that is harmless.
 pub async fn signing_keys(
-    store: &dyn Store,
+    store: &dyn KeyStore,
     algorithm: SigningAlgorithm,
 ) -> Result<Vec<SigningKeyRecord>, ServerKeysError> {
     let keys = store.signing_keys(algorithm).await?;
@@ -95,7 +101,7 @@ pub async fn signing_keys(
     }
     let first = tokio::task::spawn_blocking(move || generate(algorithm, crate::time_util::now()))
         .await
-        .map_err(|e| StoreError::Unavailable(format!("key generation stopped: {e}")))??;
+        .map_err(ServerKeysError::Task)??;
     store.insert_signing_key(&first).await?;
     Ok(store.signing_keys(algorithm).await?)
 }

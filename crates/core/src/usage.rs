@@ -10,7 +10,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::model::CredentialId;
-use crate::store::Store;
+use crate::store::CredentialStore;
 
 /// Kept beside a cached credential: the second of its last use handed to
 /// the recorder. Last use is kept to the second, so the uses after the first
@@ -55,7 +55,7 @@ impl UsageRecorder {
     /// Writes what was recorded every `every`, forever.
     pub fn spawn_flusher(
         self: &Arc<Self>,
-        store: Arc<dyn Store>,
+        store: Arc<dyn CredentialStore>,
         every: Duration,
     ) -> tokio::task::JoinHandle<()> {
         let recorder = Arc::clone(self);
@@ -68,14 +68,14 @@ impl UsageRecorder {
         })
     }
 
-    pub async fn flush(&self, store: &dyn Store) {
+    pub async fn flush(&self, store: &dyn CredentialStore) {
         let used = self.take();
         if used.is_empty() {
             return;
         }
         if let Err(err) = store.touch_credentials(&used).await {
             // Losing a last-use time is harmless; keep them for the next try.
-            tracing::debug!(%err, "could not record last-use times");
+            tracing::debug!(error = %crate::error::report(&err), "could not record last-use times");
             for (id, at) in used {
                 self.record(id, at);
             }

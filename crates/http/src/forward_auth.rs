@@ -18,6 +18,10 @@ use tollgate_core::{Identity, VerifyError};
 use crate::AppState;
 use crate::metrics::record_verify;
 
+/// Where gateways ask (any method, and any path below: Envoy's HTTP
+/// ext_authz keeps the original method and appends the original path).
+pub const VERIFY_PATH: &str = "/auth/verify";
+
 pub(crate) async fn verify(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
     let token = match bearer_token(request.headers()) {
@@ -35,7 +39,7 @@ pub(crate) async fn verify(State(state): State<AppState>, request: Request) -> R
         Ok(identity) => identity,
         Err(err) => {
             if let VerifyError::Store(err) = &err {
-                tracing::error!(%err, "token check failed inside; refusing the token");
+                crate::http_util::log_failure("token check (the token was refused)", err);
             }
             record_verify(reason(&err), started);
             return invalid_token();
@@ -102,7 +106,7 @@ fn required_roles(query: Option<&str>) -> impl Iterator<Item = String> + '_ {
 fn reason(err: &VerifyError) -> &'static str {
     match err {
         VerifyError::Unknown => "unknown",
-        VerifyError::Invalid(_) => "invalid",
+        VerifyError::Invalid(_) | VerifyError::ClaimsMismatch => "invalid",
         VerifyError::Expired => "expired",
         VerifyError::Revoked => "revoked",
         VerifyError::PrincipalDisabled => "disabled",

@@ -9,6 +9,11 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
+pub const HEALTHZ_PATH: &str = "/healthz";
+pub const READYZ_PATH: &str = "/readyz";
+pub const METRICS_PATH: &str = "/metrics";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
 /// The process is up and serving.
 pub(crate) async fn healthz() -> Response {
     ([(CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response()
@@ -20,7 +25,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     match ping {
         Ok(Ok(())) => ([(CONTENT_TYPE, "application/json")], r#"{"status":"ready"}"#).into_response(),
         Ok(Err(err)) => {
-            tracing::warn!(%err, "not ready: database unavailable");
+            crate::http_util::log_failure("readiness check", &err);
             not_ready()
         }
         Err(_) => {

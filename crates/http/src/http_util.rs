@@ -1,14 +1,53 @@
 //! Small HTTP helpers shared by the contracts: media types, bounded body
 //! reading, and the headers every token response carries.
 
+use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::Request;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue};
 use http_body_util::BodyExt as _;
+use tollgate_core::{Contract, LoginContext};
+
+/// The TCP peer of a connection, put on each of its requests by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// What the core learns about a login besides its credentials.
+pub(crate) fn login_context(request: &Request, contract: Contract) -> LoginContext {
+    let client = request.extensions().get::<PeerAddr>().map(|peer| peer.0.ip());
+    LoginContext::new(contract, client)
+}
+
+/// Logs a failure inside (a database down, a full disk) that a request was
+/// answered 500 for: at most one line a second per place, saying how many
+/// were left out, so that a failing database does not flood the log at the
+/// rate requests arrive.
+pub(crate) fn log_failure(place: &'static str, err: &(dyn std::error::Error + 'static)) {
+    static LAST: Mutex<Vec<(&'static str, Instant, u64)>> = Mutex::new(Vec::new());
+    let now = Instant::now();
+    let Ok(mut last) = LAST.lock() else { return };
+    let at = match last.iter().position(|(seen, _, _)| *seen == place) {
+        Some(at) => at,
+        None => {
+            last.push((place, now - Duration::from_secs(2), 0));
+            last.len() - 1
+        }
+    };
+    let (_, logged, skipped) = &mut last[at];
+    if now.duration_since(*logged) < Duration::from_secs(1) {
+        *skipped += 1;
+        return;
+    }
+    let left_out = std::mem::take(skipped);
+    *logged = now;
+    drop(last);
+    tracing::error!(error = %tollgate_core::error::report(err), left_out, "{place} failed inside");
+}
 
 /// Largest request body any login contract reads. Credentials are short;
 /// anything bigger is refused before it is parsed.

@@ -1,12 +1,14 @@
 //! Tollgate's HTTP shell: the router, the login contracts' wire formats
 //! (`contracts/`), forward authentication for gateways, health and metrics.
-//! Handlers parse, call the core's `LoginService`, and render; they decide
-//! nothing about credentials or tokens themselves.
+//! Handlers parse, call the core's `LoginService` (each login with its
+//! `LoginContext`), and render; they decide nothing about credentials or
+//! tokens themselves.
 
 pub mod contracts;
 mod forward_auth;
 mod health;
 mod http_util;
+mod json_body;
 pub mod metrics;
 mod oauth2;
 mod router;
@@ -16,7 +18,8 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tollgate_core::LoginService;
 
-pub use router::{ContractMount, HttpSettings, Listener, listeners};
+pub use http_util::PeerAddr;
+pub use router::{ContractMount, HttpSettings, Listener, RESERVED_PATHS, listeners};
 
 /// What every handler can reach. One shared allocation: axum clones the
 /// state for every request, and one reference count is cheaper than three.

@@ -9,7 +9,25 @@ use axum::routing::{any, get};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::contracts::{accesskey, apikey, login_check};
+use crate::forward_auth::VERIFY_PATH;
+use crate::health::{HEALTHZ_PATH, JWKS_PATH, METRICS_PATH, READYZ_PATH};
+use crate::oauth2::{INTROSPECT_PATH, METADATA_PATH, REVOKE_PATH, TOKEN_PATH};
 use crate::{AppState, forward_auth, health};
+
+/// Paths the main listener serves whatever the configuration: a contract
+/// cannot be mounted on one of them.
+pub const RESERVED_PATHS: &[&str] = &[
+    HEALTHZ_PATH,
+    READYZ_PATH,
+    METRICS_PATH,
+    VERIFY_PATH,
+    login_check::REFRESH_PATH,
+    TOKEN_PATH,
+    INTROSPECT_PATH,
+    REVOKE_PATH,
+    METADATA_PATH,
+    JWKS_PATH,
+];
 
 /// Whether and where a contract is served.
 #[derive(Debug, Clone)]
@@ -39,15 +57,15 @@ pub struct Listener {
 /// for its own address.
 pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
     let mut main = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+        .route(HEALTHZ_PATH, get(health::healthz))
+        .route(READYZ_PATH, get(health::readyz))
+        .route(METRICS_PATH, get(health::metrics))
         // Any method, and any path below: Envoy's HTTP ext_authz keeps the
         // original method and appends the original path to its prefix.
-        .route("/auth/verify", any(forward_auth::verify))
-        .route("/auth/verify/", any(forward_auth::verify))
-        .route("/auth/verify/{*original}", any(forward_auth::verify))
-        .route("/.well-known/jwks.json", get(health::jwks))
+        .route(VERIFY_PATH, any(forward_auth::verify))
+        .route(&format!("{VERIFY_PATH}/"), any(forward_auth::verify))
+        .route(&format!("{VERIFY_PATH}/{{*original}}"), any(forward_auth::verify))
+        .route(JWKS_PATH, get(health::jwks))
         .merge(crate::oauth2::routes());
     let mut extra: Vec<(SocketAddr, Router<AppState>)> = Vec::new();
 
@@ -63,7 +81,7 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         match mount.listen {
             // Port 0 asks for a fresh port, so it is never "the same" address.
             Some(addr) if addr != settings.listen || addr.port() == 0 => {
-                extra.push((addr, Router::new().route("/healthz", get(health::healthz)).merge(routes)))
+                extra.push((addr, Router::new().route(HEALTHZ_PATH, get(health::healthz)).merge(routes)))
             }
             _ => main = main.merge(routes),
         }

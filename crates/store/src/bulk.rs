@@ -7,8 +7,8 @@ use tollgate_core::secret::TokenHash;
 use tollgate_core::time_util::{now, to_millis};
 use uuid::Uuid;
 
-use crate::portable::{Cell, Portable, TABLES};
-use crate::{Backend, OpenError, StoreOptions};
+use crate::portable::{Cell, TABLES};
+use crate::{OpenError, OpenMode, StoreOptions};
 
 /// Rows per transaction while seeding.
 const ROWS_PER_TRANSACTION: u64 = 20_000;
@@ -31,11 +31,9 @@ pub async fn seed_scale(
     mut progress: impl FnMut(&str, u64),
 ) -> Result<(), crate::MigrateDataError> {
     let options = StoreOptions::default();
-    let store: std::sync::Arc<dyn Portable> = match Backend::of(url)? {
-        Backend::Sqlite => std::sync::Arc::new(crate::sqlite::SqliteStore::open(url, &options).await?),
-        Backend::Postgres => std::sync::Arc::new(crate::postgres::PgStore::open(url, &options).await?),
-    };
-    let table = |name: &str| TABLES.iter().find(|t| t.name == name).ok_or(OpenError::UnsupportedUrl);
+    let opened = |source| crate::MigrateDataError::Open { which: "scale", source };
+    let store = crate::open_database(url, &options, OpenMode::Create).await.map_err(opened)?.portable;
+    let table = |name: &str| TABLES.iter().find(|t| t.name == name).ok_or(opened(OpenError::UnsupportedUrl));
     let (principal_table, token_table) = (table("principals")?, table("tokens")?);
     let failed = |table: &'static str| move |source| crate::MigrateDataError::Copy { table, source };
     let created = to_millis(now());

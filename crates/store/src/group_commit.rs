@@ -6,6 +6,14 @@
 //! everything waiting, writes it in one transaction, commits once, and only
 //! then tells each waiter it is done.
 //!
+//! A failed batch is never half-stored: the transaction is rolled back and
+//! every waiter gets the error (the contract's 500), except that a batch
+//! refused for one row's sake (a constraint: say a principal removed while
+//! its login was in flight) is written again one operation at a time, so
+//! that only that login fails. The next batch starts afresh, so writes
+//! resume by themselves once the cause (a full disk, a lost connection) is
+//! gone.
+//!
 //! A database that commits several transactions at once (PostgreSQL flushes
 //! its log for all of them together) gets more than one batch in flight: the
 //! next batch is written while the last one waits for its flush. SQLite has
@@ -16,6 +24,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tollgate_core::StoreError;
+use tollgate_core::error::WriteFailure;
 
 type Reply = oneshot::Sender<Result<(), StoreError>>;
 
@@ -23,13 +32,19 @@ pub(crate) struct GroupCommit<Op> {
     queue: mpsc::Sender<(Op, Reply)>,
 }
 
-impl<Op: Send + 'static> GroupCommit<Op> {
+/// Whether a batch failed because of one of its rows rather than the
+/// database: then each operation is worth trying alone.
+fn refused_for_a_row(err: &StoreError) -> bool {
+    matches!(err, StoreError::Conflict(_) | StoreError::WriteFailed { class: WriteFailure::Constraint, .. })
+}
+
+impl<Op: Clone + Send + Sync + 'static> GroupCommit<Op> {
     /// Starts the committing task. `write` gets each batch (at most
-    /// `max_batch` operations) and must commit it atomically; at most
-    /// `in_flight` batches are being written at once.
+    /// `max_batch` operations) and must commit it atomically or not at all;
+    /// at most `in_flight` batches are being written at once.
     pub(crate) fn spawn<F, Fut>(max_batch: usize, in_flight: usize, write: F) -> Self
     where
-        F: Fn(Vec<Op>) -> Fut + Send + Sync + 'static,
+        F: Fn(Arc<[Op]>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), StoreError>> + Send + 'static,
     {
         let (queue, mut incoming) = mpsc::channel::<(Op, Reply)>(max_batch * 4);
@@ -56,14 +71,22 @@ impl<Op: Send + 'static> GroupCommit<Op> {
                 }
                 let write = write.clone();
                 let batch = async move {
-                    let result = write(ops).await;
-                    drop(slot);
-                    for reply in replies {
-                        let _ = reply.send(match &result {
-                            Ok(()) => Ok(()),
-                            Err(err) => Err(clone_error(err)),
-                        });
+                    let ops: Arc<[Op]> = ops.into();
+                    let result = write(Arc::clone(&ops)).await;
+                    match result {
+                        Err(err) if refused_for_a_row(&err) && ops.len() > 1 => {
+                            for (op, reply) in ops.iter().zip(replies) {
+                                let alone: Arc<[Op]> = Arc::from([op.clone()]);
+                                let _ = reply.send(write(alone).await);
+                            }
+                        }
+                        result => {
+                            for reply in replies {
+                                let _ = reply.send(result.clone());
+                            }
+                        }
                     }
+                    drop(slot);
                 };
                 if in_flight <= 1 {
                     batch.await;
@@ -75,21 +98,119 @@ impl<Op: Send + 'static> GroupCommit<Op> {
         Self { queue }
     }
 
-    /// Queues `op` and waits until it is committed.
+    /// Queues `op` and waits until it is committed (or refused).
     pub(crate) async fn submit(&self, op: Op) -> Result<(), StoreError> {
         let (reply, done) = oneshot::channel();
-        self.queue
-            .send((op, reply))
-            .await
-            .map_err(|_| StoreError::Unavailable("the token writer has stopped".into()))?;
-        done.await.map_err(|_| StoreError::Unavailable("the token writer has stopped".into()))?
+        let stopped = || StoreError::unavailable("the token writer has stopped");
+        self.queue.send((op, reply)).await.map_err(|_| stopped())?;
+        done.await.map_err(|_| stopped())?
     }
 }
 
-fn clone_error(err: &StoreError) -> StoreError {
-    match err {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Conflict(what) => StoreError::Conflict(what),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// An operation: its number, and whether the database refuses its row.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Op(u32, bool);
+
+    fn failure(class: WriteFailure) -> StoreError {
+        StoreError::WriteFailed { class, source: Arc::new(std::io::Error::other(class.as_str())) }
+    }
+
+    /// A writer that fails with `class` while `failing` holds, refuses any
+    /// batch holding a bad row with a constraint error, and records what it
+    /// committed.
+    struct FaultyWriter {
+        failing: Mutex<Option<WriteFailure>>,
+        committed: Mutex<Vec<u32>>,
+    }
+
+    impl FaultyWriter {
+        fn write(&self, ops: &[Op]) -> Result<(), StoreError> {
+            if let Some(class) = *self.failing.lock().expect("lock") {
+                return Err(failure(class));
+            }
+            if ops.iter().any(|op| op.1) {
+                return Err(failure(WriteFailure::Constraint));
+            }
+            self.committed.lock().expect("lock").extend(ops.iter().map(|op| op.0));
+            Ok(())
+        }
+    }
+
+    fn commit_with(writer: &Arc<FaultyWriter>) -> GroupCommit<Op> {
+        let writer = Arc::clone(writer);
+        GroupCommit::spawn(64, 1, move |ops: Arc<[Op]>| {
+            let writer = Arc::clone(&writer);
+            async move {
+                // Let concurrent submissions gather into one batch.
+                tokio::task::yield_now().await;
+                writer.write(&ops)
+            }
+        })
+    }
+
+    async fn submit_many(commit: &Arc<GroupCommit<Op>>, ops: Vec<Op>) -> Vec<Result<(), StoreError>> {
+        let mut calls = tokio::task::JoinSet::new();
+        for op in ops {
+            let commit = Arc::clone(commit);
+            calls.spawn(async move { (op.0, commit.submit(op).await) });
+        }
+        let mut results = calls.join_all().await;
+        results.sort_by_key(|(n, _)| *n);
+        results.into_iter().map(|(_, result)| result).collect()
+    }
+
+    #[tokio::test]
+    async fn every_error_class_fails_the_whole_batch_and_the_next_batch_succeeds() {
+        for class in [
+            WriteFailure::Full,
+            WriteFailure::Io,
+            WriteFailure::Busy,
+            WriteFailure::ConnectionLost,
+            WriteFailure::FileLost,
+            WriteFailure::Other,
+        ] {
+            let writer =
+                Arc::new(FaultyWriter { failing: Mutex::new(Some(class)), committed: Mutex::default() });
+            let commit = Arc::new(commit_with(&writer));
+            let failed = submit_many(&commit, (0..20).map(|n| Op(n, false)).collect()).await;
+            for result in &failed {
+                assert!(
+                    matches!(result, Err(StoreError::WriteFailed { class: c, .. }) if *c == class),
+                    "{class:?}: {result:?}"
+                );
+            }
+            assert!(writer.committed.lock().expect("lock").is_empty(), "{class:?}: nothing half-stored");
+            // The cause goes away: writes resume without anything restarted.
+            *writer.failing.lock().expect("lock") = None;
+            let resumed = submit_many(&commit, (20..40).map(|n| Op(n, false)).collect()).await;
+            assert!(resumed.iter().all(Result::is_ok), "{class:?}: {resumed:?}");
+            assert_eq!(writer.committed.lock().expect("lock").len(), 20);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_constraint_fails_only_the_operation_whose_row_broke_it() {
+        let writer = Arc::new(FaultyWriter { failing: Mutex::new(None), committed: Mutex::default() });
+        let commit = Arc::new(commit_with(&writer));
+        let results = submit_many(&commit, (0..16).map(|n| Op(n, n == 7)).collect()).await;
+        for (n, result) in results.iter().enumerate() {
+            if n == 7 {
+                assert!(matches!(
+                    result,
+                    Err(StoreError::WriteFailed { class: WriteFailure::Constraint, .. })
+                ));
+            } else {
+                assert!(result.is_ok(), "{n}: {result:?}");
+            }
+        }
+        let mut committed = writer.committed.lock().expect("lock").clone();
+        committed.sort_unstable();
+        assert_eq!(committed, (0..16).filter(|n| *n != 7).collect::<Vec<_>>());
     }
 }

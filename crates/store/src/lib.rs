@@ -1,18 +1,19 @@
-//! Tollgate's storage: the core's [`Store`] trait implemented over SQLite
+//! Tollgate's storage: the core's storage traits implemented over SQLite
 //! (embedded, the default) and PostgreSQL (several nodes), with migrations.
 //!
-//! Both backends run the very same SQL (see [`queries`]); the macro in
-//! `backend.rs` instantiates one implementation per sqlx driver, so the two
-//! cannot drift apart. Token writes go through a group commit
-//! ([`group_commit`]) so that many concurrent logins share one transaction.
+//! Both backends run the very same SQL (`sql/`): a backend brings a
+//! [`sql::Driver`] and its way of keeping access tokens, and `sql_store!`
+//! instantiates the one implementation for it, so the two cannot drift
+//! apart. Token writes go through a group commit (`group_commit.rs`) so that
+//! many concurrent logins share one transaction. [`open`] is the one way in
+//! from a URL.
 
-mod backend;
 mod bulk;
 mod error;
 mod group_commit;
 mod portable;
 mod postgres;
-mod queries;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;
@@ -33,12 +34,31 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// SQLite: when new tokens move from the journal into `tokens`.
     pub token_journal: JournalPolicy,
+    /// SQLite: check every page (`PRAGMA quick_check`) before use, and
+    /// refuse a corrupt file. Servers do; commands that only read or change
+    /// a few rows need not pay for it on a large file.
+    pub verify_integrity: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(5), max_connections: 8, token_journal: JournalPolicy::default() }
+        Self {
+            timeout: Duration::from_secs(5),
+            max_connections: 8,
+            token_journal: JournalPolicy::default(),
+            verify_integrity: false,
+        }
     }
+}
+
+/// Whether opening may create the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create it if missing (`serve`, `migrate`, a copy's target).
+    Create,
+    /// Open an existing database only: a missing SQLite file is an error
+    /// naming its path, never a new empty database (every other command).
+    Existing,
 }
 
 /// When SQLite merges new tokens from its journal into `tokens`: once they
@@ -83,10 +103,24 @@ impl Backend {
 
 /// Connects to the database the URL names and brings its schema up to date
 /// (safe when several processes start at once).
-pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, OpenError> {
+pub async fn open(url: &str, options: &StoreOptions, mode: OpenMode) -> Result<Arc<dyn Store>, OpenError> {
+    Ok(open_database(url, options, mode).await?.store)
+}
+
+/// An open database, as the services use it and as a copy reads it.
+struct Opened {
+    store: Arc<dyn Store>,
+    portable: Arc<dyn portable::Portable>,
+}
+
+async fn open_database(url: &str, options: &StoreOptions, mode: OpenMode) -> Result<Opened, OpenError> {
+    fn both<T: Store + portable::Portable>(store: T) -> Opened {
+        let store = Arc::new(store);
+        Opened { store: store.clone(), portable: store }
+    }
     match Backend::of(url)? {
-        Backend::Sqlite => Ok(Arc::new(sqlite::SqliteStore::open(url, options).await?)),
-        Backend::Postgres => Ok(Arc::new(postgres::PgStore::open(url, options).await?)),
+        Backend::Sqlite => Ok(both(sqlite::open(url, options, mode).await?)),
+        Backend::Postgres => Ok(both(postgres::open(url, options).await?)),
     }
 }
 

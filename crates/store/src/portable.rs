@@ -1,13 +1,17 @@
 //! Copying a whole database to another backend (`tollgate migrate-data`):
 //! every table described once by its columns, rows carried as typed cells,
 //! copied in batches ordered by primary key. Kept apart from the core's
-//! `Store` trait, which serves requests, not bulk moves.
+//! storage traits, which serve requests, not bulk moves.
+//!
+//! A copy either lands in a target that can use it or does not start: a
+//! target with key material of its own (a server started on it) and data
+//! that depends on it, or with a principal or key that the source holds
+//! under another id, is refused with the reason before anything is copied.
 
-use std::sync::Arc;
-
+use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::{Backend, OpenError, StoreOptions};
+use crate::{OpenError, OpenMode, StoreOptions};
 
 /// The type of a column, as both backends store it.
 #[derive(Debug, Clone, Copy)]
@@ -32,12 +36,30 @@ pub(crate) enum Cell {
     Bytes(Option<Vec<u8>>),
 }
 
+impl Cell {
+    /// The value's bytes, for comparing keys across backends.
+    fn key(&self) -> Vec<u8> {
+        match self {
+            Cell::Uuid(v) => v.map(|v| v.as_bytes().to_vec()).unwrap_or_default(),
+            Cell::Text(v) => v.as_deref().unwrap_or_default().as_bytes().to_vec(),
+            Cell::Int(v) => v.map(|v| v.to_be_bytes().to_vec()).unwrap_or_default(),
+            Cell::Small(v) => v.map(|v| v.to_be_bytes().to_vec()).unwrap_or_default(),
+            Cell::Bool(v) => v.map(|v| vec![u8::from(v)]).unwrap_or_default(),
+            Cell::Bytes(v) => v.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// A table to copy; its first column is its primary key.
 pub(crate) struct Table {
     pub name: &'static str,
     pub columns: &'static [(&'static str, Kind)],
     /// Rows of expired tokens are not worth copying.
     pub live_only: bool,
+    /// The column (by position) that is unique besides the primary key (a
+    /// principal's name, a key's value): the source and the target must not
+    /// hold one value under two ids.
+    pub natural_key: Option<usize>,
 }
 
 use Kind::{Bool, Bytes, Int, Small, Text, Uuid as U};
@@ -57,6 +79,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("tokens_revoked_at", Int),
         ],
         live_only: false,
+        natural_key: Some(1),
     },
     Table {
         name: "api_keys",
@@ -71,6 +94,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("tokens_revoked_at", Int),
         ],
         live_only: false,
+        natural_key: Some(2),
     },
     Table {
         name: "access_keys",
@@ -86,6 +110,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("tokens_revoked_at", Int),
         ],
         live_only: false,
+        natural_key: Some(2),
     },
     Table {
         name: "sessions",
@@ -97,6 +122,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("expires_at", Int),
         ],
         live_only: false,
+        natural_key: None,
     },
     Table {
         name: "refresh_tokens",
@@ -109,6 +135,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("successor", Bytes),
         ],
         live_only: true,
+        natural_key: None,
     },
     Table {
         name: "tokens",
@@ -123,9 +150,20 @@ pub(crate) const TABLES: &[Table] = &[
             ("revoked_at", Int),
         ],
         live_only: true,
+        natural_key: None,
     },
-    Table { name: "revoked_jwts", columns: &[("jti", U), ("expires_at", Int)], live_only: true },
-    Table { name: "server_secrets", columns: &[("name", Text), ("value", Bytes)], live_only: false },
+    Table {
+        name: "revoked_jwts",
+        columns: &[("jti", U), ("expires_at", Int)],
+        live_only: true,
+        natural_key: None,
+    },
+    Table {
+        name: "server_secrets",
+        columns: &[("name", Text), ("value", Bytes)],
+        live_only: false,
+        natural_key: None,
+    },
     Table {
         name: "signing_keys",
         columns: &[
@@ -137,8 +175,13 @@ pub(crate) const TABLES: &[Table] = &[
             ("signs_from", Int),
         ],
         live_only: false,
+        natural_key: None,
     },
 ];
+
+/// The tables whose rows depend on the credential pepper and the JWT
+/// secret: a target holding any cannot take the source's key material.
+const KEYED_DATA: &[&str] = &["principals", "api_keys", "access_keys", "sessions", "tokens"];
 
 impl Table {
     pub(crate) fn select(&self) -> String {
@@ -171,40 +214,157 @@ pub(crate) trait Portable: Send + Sync {
     ) -> Result<Vec<Vec<Cell>>, sqlx::Error>;
     /// Writes rows (existing ones are left alone); how many were new.
     async fn import(&self, table: &Table, rows: &[Vec<Cell>]) -> Result<u64, sqlx::Error>;
+    /// Rows of two columns, text and bytes (the server's secrets).
+    async fn scalar_rows(&self, sql: &str) -> Result<Vec<(String, Vec<u8>)>, sqlx::Error>;
+    /// One count.
+    async fn count(&self, sql: &str) -> Result<i64, sqlx::Error>;
+    /// Sets a server secret, replacing the one there.
+    async fn replace_server_secret(&self, name: &str, value: &[u8]) -> Result<(), sqlx::Error>;
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateDataError {
-    #[error(transparent)]
-    Open(#[from] OpenError),
-    #[error("copying {table}: {source}")]
+    #[error("cannot open the {which} database")]
+    Open {
+        which: &'static str,
+        #[source]
+        source: OpenError,
+    },
+    #[error("copying {table}")]
     Copy {
         table: &'static str,
         #[source]
         source: sqlx::Error,
     },
+    /// The target cannot take the source's data; nothing was copied.
+    #[error("nothing copied: {0}")]
+    Incompatible(String),
 }
 
-async fn open_portable(url: &str, options: &StoreOptions) -> Result<Arc<dyn Portable>, OpenError> {
-    Ok(match Backend::of(url)? {
-        Backend::Sqlite => Arc::new(crate::sqlite::SqliteStore::open(url, options).await?),
-        Backend::Postgres => Arc::new(crate::postgres::PgStore::open(url, options).await?),
-    })
+/// Every row of `table` in `from`, batch by batch.
+async fn for_each_row(
+    from: &dyn Portable,
+    table: &'static Table,
+    now_ms: i64,
+    mut each: impl FnMut(&[Vec<Cell>]),
+) -> Result<(), MigrateDataError> {
+    let failed = |source| MigrateDataError::Copy { table: table.name, source };
+    let mut after: Option<Cell> = None;
+    loop {
+        let rows = from.export(table, after.as_ref(), now_ms).await.map_err(failed)?;
+        each(&rows);
+        if rows.len() < BATCH {
+            return Ok(());
+        }
+        after = rows.last().and_then(|row| row.first().cloned());
+    }
+}
+
+/// What the target must change before it takes the source's rows (its own
+/// key material replaced), or why it cannot take them at all.
+async fn plan(
+    source: &dyn Portable,
+    target: &dyn Portable,
+    now_ms: i64,
+) -> Result<Vec<(String, Vec<u8>)>, MigrateDataError> {
+    let failed = |source| MigrateDataError::Copy { table: "server_secrets", source };
+    const SECRETS: &str = "SELECT name, value FROM server_secrets ORDER BY name";
+    let theirs: HashMap<String, Vec<u8>> =
+        target.scalar_rows(SECRETS).await.map_err(failed)?.into_iter().collect();
+    let differing: Vec<(String, Vec<u8>)> = source
+        .scalar_rows(SECRETS)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .filter(|(name, value)| theirs.get(name).is_some_and(|other| other != value))
+        .collect();
+    if !differing.is_empty() {
+        let mut holds = Vec::new();
+        for table in KEYED_DATA {
+            let rows = target
+                .count(&format!("SELECT COUNT(*) FROM {table}"))
+                .await
+                .map_err(|source| MigrateDataError::Copy { table: "server_secrets", source })?;
+            if rows > 0 {
+                holds.push(format!("{rows} {table}"));
+            }
+        }
+        if !holds.is_empty() {
+            let names: Vec<&str> = differing.iter().map(|(name, _)| name.as_str()).collect();
+            return Err(MigrateDataError::Incompatible(format!(
+                "the target has key material of its own ({}) and data that depends on it ({}); the \
+                 source's keys and tokens would not work there. Copy into an empty database.",
+                names.join(", "),
+                holds.join(", ")
+            )));
+        }
+    }
+    for table in TABLES {
+        let Some(natural) = table.natural_key else { continue };
+        let mut target_ids: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+        for_each_row(target, table, now_ms, |rows| {
+            for row in rows {
+                target_ids.insert(row[natural].key(), row[0].key());
+            }
+        })
+        .await?;
+        if target_ids.is_empty() {
+            continue;
+        }
+        let mut clashes = 0usize;
+        let mut named = Vec::new();
+        for_each_row(source, table, now_ms, |rows| {
+            for row in rows {
+                if target_ids.get(&row[natural].key()).is_some_and(|id| *id != row[0].key()) {
+                    clashes += 1;
+                    if let (Cell::Text(Some(name)), true) = (&row[natural], named.len() < 5) {
+                        named.push(name.clone());
+                    }
+                }
+            }
+        })
+        .await?;
+        if clashes > 0 {
+            let which = if named.is_empty() { String::new() } else { format!(" ({})", named.join(", ")) };
+            return Err(MigrateDataError::Incompatible(format!(
+                "{clashes} {} of the source exist in the target under another id{which}; copying would \
+                 leave their keys and tokens to nobody. Copy into an empty database.",
+                table.name
+            )));
+        }
+    }
+    Ok(differing)
 }
 
 /// Copies principals, credentials, live tokens, secrets and signing keys from
 /// one database to another (either backend to either), bringing both schemas
 /// up to date first. Rows already in the target are kept, so a copy that was
-/// interrupted can simply be run again. Returns rows copied per table.
+/// interrupted can simply be run again; a target that could not use the
+/// copy is refused before anything is written. Returns rows copied per table.
 pub async fn migrate_data(
     from: &str,
     to: &str,
     options: &StoreOptions,
 ) -> Result<Vec<(&'static str, u64)>, MigrateDataError> {
-    let source = open_portable(from, options).await?;
-    let target = open_portable(to, options).await?;
+    let source = crate::open_database(from, options, OpenMode::Existing)
+        .await
+        .map_err(|source| MigrateDataError::Open { which: "source", source })?
+        .portable;
+    let target = crate::open_database(to, options, OpenMode::Create)
+        .await
+        .map_err(|source| MigrateDataError::Open { which: "target", source })?
+        .portable;
     source.settle().await.map_err(|source| MigrateDataError::Copy { table: "tokens", source })?;
     let now_ms = tollgate_core::time_util::to_millis(tollgate_core::time_util::now());
+    // A target started once (never used) generated key material of its own:
+    // the source's replaces it, or the copied keys would not match.
+    for (name, value) in plan(source.as_ref(), target.as_ref(), now_ms).await? {
+        target
+            .replace_server_secret(&name, &value)
+            .await
+            .map_err(|source| MigrateDataError::Copy { table: "server_secrets", source })?;
+        tracing::info!(secret = %name, "the target's own key material was replaced by the source's");
+    }
     let mut copied = Vec::new();
     for table in TABLES {
         let failed = |source| MigrateDataError::Copy { table: table.name, source };
@@ -216,11 +376,10 @@ pub async fn migrate_data(
                 break;
             }
             total += target.import(table, &rows).await.map_err(failed)?;
-            let full = rows.len() == BATCH;
-            after = rows.last().and_then(|row| row.first().cloned());
-            if !full {
+            if rows.len() < BATCH {
                 break;
             }
+            after = rows.last().and_then(|row| row.first().cloned());
         }
         tracing::info!(table = table.name, copied = total, "copied");
         copied.push((table.name, total));

@@ -1,35 +1,54 @@
 //! The PostgreSQL backend, for several nodes sharing one database.
 
-use sqlx::postgres::PgPoolOptions;
+use std::sync::Arc;
 
+use sqlx::postgres::PgPoolOptions;
+use tollgate_core::model::TokenRecord;
+use tollgate_core::secret::TokenHash;
+
+use crate::sql::queries as q;
+use crate::sql::{Driver, SqlStore, token_insert};
 use crate::{OpenError, StoreOptions};
 
 /// The channel every change is announced on.
 const CHANGES_CHANNEL: &str = "tollgate_changes";
 
-crate::backend::sql_store!(
-    PgStore,
-    sqlx::Postgres,
-    Some("SELECT pg_notify('tollgate_changes', '')"),
-    TokensTable
-);
+/// PostgreSQL: several nodes, told of each other's changes by `NOTIFY`.
+pub(crate) struct Postgres;
+
+impl Driver for Postgres {
+    type Db = sqlx::Postgres;
+    type Tokens = TokensTable;
+    const ANNOUNCE: Option<&'static str> = Some("SELECT pg_notify('tollgate_changes', '')");
+
+    fn listen_for_changes(&self, pool: &sqlx::PgPool, waiter: Arc<tokio::sync::Notify>) {
+        listen_for_changes(pool.clone(), waiter);
+    }
+}
+
+crate::sql::sql_store!(Postgres, sqlx::Postgres);
+
+pub(crate) type PgStore = SqlStore<Postgres>;
 
 /// PostgreSQL writes new tokens straight into `tokens`: every node must find
 /// every token at once.
 pub(crate) struct TokensTable;
 
-impl crate::backend::AccessTokens<sqlx::Postgres> for TokensTable {
+impl crate::sql::AccessTokens<sqlx::Postgres> for TokensTable {
     type Appended = ();
 
     /// PostgreSQL flushes its log once for all the commits waiting on it, so
     /// a batch written while the last one flushes shares that flush.
     const BATCHES_IN_FLIGHT: usize = 2;
 
+    const DELETE_PRINCIPAL_TOKENS: &'static [&'static str] = &["DELETE FROM tokens WHERE principal_id = $1"];
+
     async fn append<'e, E>(&self, executor: E, tokens: &[&TokenRecord]) -> Result<(), sqlx::Error>
     where
         E: sqlx::Executor<'e, Database = sqlx::Postgres> + 'e,
     {
-        insert_tokens(executor, tokens).await
+        token_insert::<sqlx::Postgres>("tokens", tokens).build().execute(executor).await?;
+        Ok(())
     }
 
     fn remember(&self, (): ()) {}
@@ -67,13 +86,12 @@ impl crate::backend::AccessTokens<sqlx::Postgres> for TokensTable {
     }
 }
 
-impl PgStore {
-    /// Listens on the changes channel and wakes `waiter` on every
-    /// notification. A dropped connection is re-established (and the waiter
-    /// woken, since notifications may have been missed meanwhile); polling
-    /// the change counter covers any gap.
-    fn listen_for_changes(&self, waiter: std::sync::Arc<tokio::sync::Notify>) {
-        let pool = self.write.clone();
+/// Listens on the changes channel and wakes `waiter` on every
+/// notification. A dropped connection is re-established (and the waiter
+/// woken, since notifications may have been missed meanwhile); polling
+/// the change counter covers any gap.
+fn listen_for_changes(pool: sqlx::PgPool, waiter: Arc<tokio::sync::Notify>) {
+    {
         tokio::spawn(async move {
             loop {
                 match sqlx::postgres::PgListener::connect_with(&pool).await {
@@ -102,17 +120,17 @@ impl PgStore {
     }
 }
 
-impl PgStore {
-    pub(crate) async fn open(url: &str, options: &StoreOptions) -> Result<Self, OpenError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.timeout)
-            .connect(url)
-            .await
-            .map_err(OpenError::Connect)?;
-        // sqlx holds an advisory lock while migrating, so nodes starting
-        // together apply each migration exactly once.
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self::from_pools(pool.clone(), pool, std::sync::Arc::new(TokensTable)))
-    }
+/// Connects and migrates (PostgreSQL creates no database on its own, so
+/// every open needs one that exists).
+pub(crate) async fn open(url: &str, options: &StoreOptions) -> Result<PgStore, OpenError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.timeout)
+        .connect(url)
+        .await
+        .map_err(OpenError::Connect)?;
+    // sqlx holds an advisory lock while migrating, so nodes starting
+    // together apply each migration exactly once.
+    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    Ok(PgStore::from_pools(pool.clone(), pool, Arc::new(TokensTable), Postgres))
 }

@@ -10,7 +10,7 @@ use tollgate_core::model::{NewPrincipal, RefreshRecord, SessionRecord, TokenKind
 use tollgate_core::secret::{TokenHash, random_hex};
 use tollgate_core::store::{NewSession, Rotation};
 use tollgate_core::time_util::{add, now};
-use tollgate_store::{JournalPolicy, StoreOptions, open};
+use tollgate_store::{JournalPolicy, OpenMode, StoreOptions, open};
 use uuid::Uuid;
 
 async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
@@ -20,7 +20,11 @@ async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempD
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(base) => {
             let url = fresh_schema(&base).await;
-            stores.push(("postgres", open(&url, &StoreOptions::default()).await.expect("postgres"), None));
+            stores.push((
+                "postgres",
+                open(&url, &StoreOptions::default(), OpenMode::Create).await.expect("postgres"),
+                None,
+            ));
         }
         Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("CI must set TEST_POSTGRES_URL")
@@ -47,6 +51,7 @@ fn principal(name: &str) -> NewPrincipal {
         realm: Some("Partner".into()),
         attributes: [("domain".to_owned(), "/x".to_owned())].into(),
         password_hash: Some("$argon2id$stub".into()),
+        created_at: now(),
     }
 }
 
@@ -205,8 +210,9 @@ async fn expired_tokens_are_swept_in_bounded_batches() {
 async fn sqlite_wal_starts_over_under_continuous_token_writes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("t.db");
-    let store =
-        open(&format!("sqlite://{}", path.display()), &StoreOptions::default()).await.expect("sqlite");
+    let store = open(&format!("sqlite://{}", path.display()), &StoreOptions::default(), OpenMode::Create)
+        .await
+        .expect("sqlite");
     let alice = store.create_principal(principal("alice")).await.expect("principal");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
     let mut writers = tokio::task::JoinSet::new();
@@ -252,7 +258,7 @@ async fn sqlite_with_eager_merges(path: &std::path::Path) -> Arc<dyn Store> {
         token_journal: JournalPolicy { rows: 32, age: Duration::from_millis(50) },
         ..StoreOptions::default()
     };
-    open(&format!("sqlite://{}", path.display()), &options).await.expect("sqlite")
+    open(&format!("sqlite://{}", path.display()), &options, OpenMode::Create).await.expect("sqlite")
 }
 
 async fn table_rows(path: &std::path::Path, table: &str) -> i64 {
@@ -314,8 +320,8 @@ async fn sqlite_tokens_another_process_journaled_are_found_and_revoked() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("t.db");
     let url = format!("sqlite://{}", path.display());
-    let first = open(&url, &StoreOptions::default()).await.expect("first process");
-    let second = open(&url, &StoreOptions::default()).await.expect("second process");
+    let first = open(&url, &StoreOptions::default(), OpenMode::Create).await.expect("first process");
+    let second = open(&url, &StoreOptions::default(), OpenMode::Create).await.expect("second process");
     let alice = first.create_principal(principal("alice")).await.expect("principal");
     let (plain, record) = token(&alice, Duration::from_secs(600));
     first.insert_token(record).await.expect("insert");
@@ -325,7 +331,7 @@ async fn sqlite_tokens_another_process_journaled_are_found_and_revoked() {
     assert!(second.revoke_token(&TokenHash::of(&plain), now()).await.expect("revoke"));
     assert!(first.find_token(&TokenHash::of(&plain)).await.expect("find").expect("found").revoked);
     // A process started afterwards finds it too (as after a restart).
-    let third = open(&url, &StoreOptions::default()).await.expect("third process");
+    let third = open(&url, &StoreOptions::default(), OpenMode::Create).await.expect("third process");
     assert!(third.find_token(&TokenHash::of(&plain)).await.expect("find").expect("found").revoked);
 }
 
@@ -335,8 +341,8 @@ async fn sqlite_batches_two_processes_append_at_once_are_all_found_by_both() {
     // writers interleaving their batches must still map every hash to its row.
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let first = open(&url, &StoreOptions::default()).await.expect("first process");
-    let second = open(&url, &StoreOptions::default()).await.expect("second process");
+    let first = open(&url, &StoreOptions::default(), OpenMode::Create).await.expect("first process");
+    let second = open(&url, &StoreOptions::default(), OpenMode::Create).await.expect("second process");
     let alice = first.create_principal(principal("alice")).await.expect("principal");
     let mut writes = tokio::task::JoinSet::new();
     let mut plains = Vec::new();

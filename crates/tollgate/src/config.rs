@@ -5,54 +5,55 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use serde::{Deserialize, Deserializer};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tollgate_core::secret::JwtSecret;
 use tollgate_core::signing_keys::SigningAlgorithm;
 
-/// Every key a file or variable may set. Other `TOLLGATE_` variables (such
-/// as a test suite's own) are ignored rather than refused.
-const KNOWN_KEYS: &[&str] = &[
-    "listen",
-    "database_url",
-    "database_timeout",
-    "public_url",
-    "login_check.enabled",
-    "login_check.path",
-    "login_check.token_ttl",
-    "login_check.refresh_ttl",
-    "login_check.refresh_grace",
-    "apikey.enabled",
-    "apikey.path",
-    "apikey.token_ttl",
-    "apikey.listen",
-    "accesskey.enabled",
-    "accesskey.path",
-    "accesskey.token_ttl",
-    "accesskey.listen",
-    "jwt.algorithm",
-    "jwt.secret",
-    "jwt.secret_file",
-    "jwt.leeway",
-    "jwt.rotation_delay",
-];
+/// One configuration key: its dotted path, and whether its value is text
+/// (taken from the environment verbatim: a JWT secret may well look like
+/// TOML) rather than a number, a boolean or a list (parsed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub path: String,
+    pub text: bool,
+}
 
-/// The keys whose values are strings: read from the environment verbatim.
-const STRING_KEYS: &[&str] = &[
-    "listen",
-    "database_url",
-    "public_url",
-    "login_check.path",
-    "apikey.path",
-    "apikey.listen",
-    "accesskey.path",
-    "accesskey.listen",
-    "jwt.algorithm",
-    "jwt.secret",
-    "jwt.secret_file",
-];
+/// Every key a file or variable may set, derived from the defaults (so a new
+/// field cannot be forgotten here). Other `TOLLGATE_` variables (such as a
+/// test suite's own) are ignored rather than refused.
+pub fn keys() -> &'static [Key] {
+    static KEYS: LazyLock<Vec<Key>> = LazyLock::new(|| {
+        let mut keys = Vec::new();
+        match serde_json::to_value(Config::default()) {
+            Ok(defaults) => collect_keys("", &defaults, &mut keys),
+            Err(err) => tracing::error!(%err, "the default configuration does not serialize"),
+        }
+        keys
+    });
+    &KEYS
+}
+
+fn collect_keys(prefix: &str, value: &serde_json::Value, keys: &mut Vec<Key>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (name, field) in fields {
+                let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                collect_keys(&path, field, keys);
+            }
+        }
+        // A default of text or nothing (an optional address, path or URL).
+        serde_json::Value::String(_) | serde_json::Value::Null => {
+            keys.push(Key { path: prefix.to_owned(), text: true })
+        }
+        _ => keys.push(Key { path: prefix.to_owned(), text: false }),
+    }
+}
 
 /// `login_check.token_ttl` → `TOLLGATE_LOGIN_CHECK__TOKEN_TTL`.
 fn env_var(key: &str) -> String {
@@ -61,7 +62,7 @@ fn env_var(key: &str) -> String {
 
 /// One string-valued environment variable, untouched.
 struct RawEnvString {
-    key: &'static str,
+    key: String,
     value: String,
 }
 
@@ -71,14 +72,14 @@ impl figment::Provider for RawEnvString {
     }
 
     fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
-        match figment::util::nest(self.key, figment::value::Value::from(self.value.clone())) {
+        match figment::util::nest(&self.key, figment::value::Value::from(self.value.clone())) {
             figment::value::Value::Dict(_, dict) => Ok(figment::Profile::Default.collect(dict)),
             _ => Err(figment::Error::from(format!("cannot place {}", self.key))),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -96,7 +97,7 @@ pub struct Config {
     pub jwt: JwtConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoginCheckConfig {
     pub enabled: bool,
@@ -108,8 +109,8 @@ pub struct LoginCheckConfig {
 
 /// `[apikey]` (contract B) and `[accesskey]` (contract C): the same keys,
 /// different defaults (so `D` says which contract's).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default, bound(deserialize = "", serialize = ""))]
 pub struct ContractConfig<D: ContractDefaults> {
     pub enabled: bool,
     pub path: String,
@@ -153,11 +154,11 @@ impl<D: ContractDefaults> Default for ContractConfig<D> {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct JwtConfig {
     pub algorithm: String,
-    pub secret: Option<String>,
+    pub secret: Option<SecretText>,
     pub secret_file: Option<PathBuf>,
     pub leeway: Seconds,
     /// How long `keys rotate` publishes a new key before it signs (our
@@ -204,6 +205,45 @@ impl Default for JwtConfig {
     }
 }
 
+/// A secret given as text (`jwt.secret`): `[redacted]` whenever printed or
+/// serialized.
+#[derive(Clone)]
+pub struct SecretText(SecretString);
+
+impl SecretText {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(SecretString::from(text.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl From<&str> for SecretText {
+    fn from(text: &str) -> Self {
+        Self::new(text)
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
+impl Serialize for SecretText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("[redacted]")
+    }
+}
+
 /// A duration written `20s`, `15m`, `24h`, `30d`, or a plain number of seconds.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Seconds(pub Duration);
@@ -216,7 +256,28 @@ impl Seconds {
 
 impl fmt::Debug for Seconds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}s", self.0.as_secs())
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Seconds {
+    /// In the largest unit that writes it whole (`90s`, `15m`, `30d`), but
+    /// a single day as `24h`, as the defaults are written.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.0.as_secs();
+        let (count, unit) = [(86_400, "d"), (3600, "h"), (60, "m")]
+            .into_iter()
+            .find(|(size, _)| {
+                seconds > 0 && seconds.is_multiple_of(*size) && (*size != 86_400 || seconds > 86_400)
+            })
+            .map_or((seconds, "s"), |(size, unit)| (seconds / size, unit));
+        write!(f, "{count}{unit}")
+    }
+}
+
+impl Serialize for Seconds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -276,16 +337,16 @@ impl Config {
             }
             None => {}
         }
-        // Typed values (booleans, durations) are parsed from the environment;
-        // string values are taken as they are, byte for byte (a JWT secret
+        // Typed values (booleans, numbers) are parsed from the environment;
+        // text values are taken as they are, byte for byte (a JWT secret
         // may well look like TOML).
         let typed = |key: &figment::value::UncasedStr| {
-            KNOWN_KEYS.iter().any(|known| key == *known) && !STRING_KEYS.iter().any(|string| key == *string)
+            keys().iter().any(|known| !known.text && key == known.path.as_str())
         };
         figment = figment.merge(Env::prefixed("TOLLGATE_").split("__").filter(typed));
-        for key in STRING_KEYS {
-            if let Ok(value) = std::env::var(env_var(key)) {
-                figment = figment.merge(RawEnvString { key, value });
+        for key in keys().iter().filter(|key| key.text) {
+            if let Ok(value) = std::env::var(env_var(&key.path)) {
+                figment = figment.merge(RawEnvString { key: key.path.clone(), value });
             }
         }
         let config: Config = figment.extract().map_err(|err| ConfigError::Invalid(describe(err)))?;
@@ -326,7 +387,7 @@ impl Config {
             )));
         }
         if let Some(secret) = &self.jwt.secret
-            && secret.len() < 48
+            && secret.expose().len() < 48
         {
             return Err(ConfigError::Invalid("jwt.secret: must be at least 48 bytes (384 bits)".into()));
         }
@@ -344,18 +405,6 @@ impl Config {
     /// Two contracts on one listener cannot share a path, nor take a path
     /// the server itself serves.
     fn check_routes(&self) -> Result<(), ConfigError> {
-        const RESERVED: &[&str] = &[
-            "/healthz",
-            "/readyz",
-            "/metrics",
-            "/auth/verify",
-            "/v1/token/refresh",
-            "/oauth2/token",
-            "/oauth2/introspect",
-            "/oauth2/revoke",
-            "/.well-known/oauth-authorization-server",
-            "/.well-known/jwks.json",
-        ];
         let mounts = [
             ("login_check", self.login_check.enabled, &self.login_check.path, None),
             ("apikey", self.apikey.enabled, &self.apikey.path, self.apikey.listen),
@@ -364,7 +413,7 @@ impl Config {
         let enabled: Vec<_> = mounts.iter().filter(|m| m.1).collect();
         for (i, (name, _, path, listen)) in enabled.iter().enumerate() {
             let on_main = listen.is_none_or(|addr| addr == self.listen);
-            if on_main && RESERVED.contains(&path.as_str()) {
+            if on_main && tollgate_http::RESERVED_PATHS.contains(&path.as_str()) {
                 return Err(ConfigError::Invalid(format!(
                     "{name}.path: {path} is already served by Tollgate"
                 )));
@@ -397,9 +446,9 @@ impl Config {
 
     /// The configured HMAC key for JWTs (`jwt.secret` or `jwt.secret_file`),
     /// at least 48 bytes; `None` to use the one kept in the database.
-    pub fn jwt_secret(&self) -> Result<Option<Vec<u8>>, ConfigError> {
+    pub fn jwt_secret(&self) -> Result<Option<JwtSecret>, ConfigError> {
         let secret = match (&self.jwt.secret, &self.jwt.secret_file) {
-            (Some(secret), _) => secret.as_bytes().to_vec(),
+            (Some(secret), _) => secret.expose().as_bytes().to_vec(),
             (None, Some(path)) => {
                 let mut bytes = std::fs::read(path).map_err(|err| {
                     ConfigError::Invalid(format!("jwt.secret_file: cannot read {}: {err}", path.display()))
@@ -417,7 +466,7 @@ impl Config {
             }
             (None, None) => return Ok(None),
         };
-        Ok(Some(secret))
+        Ok(Some(JwtSecret::new(secret)))
     }
 }
 
@@ -446,6 +495,39 @@ fn describe(err: figment::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_is_derived_from_the_defaults_with_its_kind() {
+        let keys = keys();
+        let find = |path: &str| keys.iter().find(|key| key.path == path).cloned();
+        assert_eq!(find("listen"), Some(Key { path: "listen".into(), text: true }));
+        assert_eq!(find("jwt.secret"), Some(Key { path: "jwt.secret".into(), text: true }));
+        assert_eq!(find("apikey.listen"), Some(Key { path: "apikey.listen".into(), text: true }));
+        assert_eq!(find("apikey.enabled"), Some(Key { path: "apikey.enabled".into(), text: false }));
+        assert_eq!(find("login_check.token_ttl").map(|key| key.text), Some(true));
+        assert!(find("apikey.contract").is_none());
+        assert_eq!(keys.len(), 22, "{keys:?}");
+    }
+
+    #[test]
+    fn durations_print_in_their_largest_whole_unit() {
+        for (seconds, text) in
+            [(86_400 * 30, "30d"), (86_400, "24h"), (7200, "2h"), (90, "90s"), (900, "15m"), (0, "0s")]
+        {
+            assert_eq!(Seconds(Duration::from_secs(seconds)).to_string(), text);
+            assert_eq!(parse_duration(text), Ok(Duration::from_secs(seconds)));
+        }
+    }
+
+    #[test]
+    fn a_secret_never_prints() {
+        let config = Config {
+            jwt: JwtConfig { secret: Some(SecretText::new("s".repeat(48))), ..JwtConfig::default() },
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains(&"s".repeat(48)));
+        assert!(!serde_json::to_string(&config).expect("json").contains(&"s".repeat(48)));
+    }
 
     #[test]
     fn durations_take_units_or_plain_seconds() {

@@ -2,11 +2,10 @@
 //! each document's sample request works against a fresh checkout. Idempotent,
 //! and safe when several nodes seed one database at once.
 
-use tollgate_core::admin::{
-    AccessKeySpec, PrincipalSpec, create_access_key, ensure_principal, import_api_key,
-};
+use tollgate_core::admin::{AccessKeySpec, PrincipalSpec};
 use tollgate_core::model::{CredentialId, PrincipalId};
-use tollgate_core::{ServerKeys, Store};
+use tollgate_core::secret::{AccessSecret, ApiKey, Password};
+use tollgate_core::{AdminContext, AdminService};
 
 /// Seed 000's example user.
 pub const LOGIN_CHECK_USER: (&str, &str) = ("user", "1234");
@@ -21,16 +20,22 @@ const PARTNER: &str = "partner";
 const PARTNER_UID: &str = "65d0f5c9-7fb0-455c-9036-9e72f0a8d0f6";
 const PARTNER_AK: &str = "45771ea1-b012-4b80-8ba4-49891c5d8d47";
 
-pub async fn seed(store: &dyn Store, keys: &ServerKeys) -> anyhow::Result<()> {
+pub async fn seed(admin: &AdminService) -> anyhow::Result<()> {
+    let context = AdminContext::system();
     let (name, password) = LOGIN_CHECK_USER;
-    let created = ensure_principal(
-        store,
-        PrincipalSpec { name: name.into(), password: Some(password.into()), ..Default::default() },
-    )
-    .await?;
+    let created = admin
+        .ensure_principal(
+            &context,
+            PrincipalSpec {
+                name: name.into(),
+                password: Some(Password::new(password)),
+                ..Default::default()
+            },
+        )
+        .await?;
     let (login, api_key) = APIKEY_USER;
-    ensure_principal(store, PrincipalSpec { name: login.into(), ..Default::default() }).await?;
-    import_api_key(store, keys, login, api_key).await?;
+    admin.ensure_principal(&context, PrincipalSpec { name: login.into(), ..Default::default() }).await?;
+    admin.import_api_key(&context, login, &ApiKey::new(api_key)).await?;
 
     let uid = uuid::Uuid::parse_str(PARTNER_UID)?;
     let partner = PrincipalSpec {
@@ -48,16 +53,16 @@ pub async fn seed(store: &dyn Store, keys: &ServerKeys) -> anyhow::Result<()> {
         .collect(),
         password: None,
     };
-    ensure_principal(store, partner).await?;
+    admin.ensure_principal(&context, partner).await?;
     let (access_key, secret) = ACCESS_KEY;
     let spec = AccessKeySpec {
         principal: PARTNER.into(),
         id: Some(CredentialId(uuid::Uuid::parse_str(PARTNER_AK)?)),
         access_key: Some(access_key.into()),
-        secret: Some(secret.into()),
+        secret: Some(AccessSecret::new(secret)),
         ..Default::default()
     };
-    create_access_key(store, keys, spec).await?;
+    admin.create_access_key(&context, spec).await?;
 
     tracing::warn!("==================================================================");
     tracing::warn!("DEMO MODE: well-known example credentials are active. Never use");

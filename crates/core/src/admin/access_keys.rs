@@ -3,12 +3,10 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{AdminError, find_principal};
+use super::{AdminError, AdminService};
+use crate::context::AdminContext;
 use crate::model::{AccessKeyInfo, AccessKeyLookup, AccessKeyRecord, AccessKeyState, CredentialId};
-use crate::secret::{new_access_key, new_access_secret};
-use crate::server_keys::ServerKeys;
-use crate::store::Store;
-use crate::time_util::now;
+use crate::secret::{AccessSecret, new_access_key, new_access_secret};
 
 /// A freshly created key: the only moment its secret exists in plain text.
 #[derive(Debug)]
@@ -16,9 +14,10 @@ pub struct CreatedAccessKey {
     pub id: CredentialId,
     pub principal: String,
     pub access_key: String,
-    pub secret: String,
+    pub secret: AccessSecret,
     pub state: AccessKeyState,
     pub expires_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
 }
 
 /// What to create; `access_key`, `secret` and `id` are generated unless given
@@ -30,76 +29,93 @@ pub struct AccessKeySpec {
     pub expires_at: Option<OffsetDateTime>,
     pub id: Option<CredentialId>,
     pub access_key: Option<String>,
-    pub secret: Option<String>,
+    pub secret: Option<AccessSecret>,
 }
 
-/// Creates the key; `None` if a key with that id or access key exists.
-pub async fn create_access_key(
-    store: &dyn Store,
-    keys: &ServerKeys,
-    spec: AccessKeySpec,
-) -> Result<Option<CreatedAccessKey>, AdminError> {
-    let principal = find_principal(store, &spec.principal).await?;
-    let state = spec.state.unwrap_or(AccessKeyState::Active);
-    if !matches!(state, AccessKeyState::Active | AccessKeyState::Pending) {
-        return Err(AdminError::Invalid("a new access key is active or pending".into()));
+impl AdminService {
+    /// Creates the key; `None` if a key with that id or access key exists.
+    pub async fn create_access_key(
+        &self,
+        context: &AdminContext,
+        spec: AccessKeySpec,
+    ) -> Result<Option<CreatedAccessKey>, AdminError> {
+        let principal = self.find_principal(&spec.principal).await?;
+        let state = spec.state.unwrap_or(AccessKeyState::Active);
+        if !matches!(state, AccessKeyState::Active | AccessKeyState::Pending) {
+            return Err(AdminError::Invalid("a new access key is active or pending".into()));
+        }
+        let access_key = spec.access_key.unwrap_or_else(new_access_key);
+        let secret = spec.secret.unwrap_or_else(new_access_secret);
+        let record = AccessKeyRecord {
+            id: spec.id.unwrap_or(CredentialId(Uuid::new_v4())),
+            principal_id: principal.id,
+            access_key: access_key.clone(),
+            secret_hash: self.keys.credential_hash(secret.expose().as_bytes()),
+            state,
+            created_at: self.now(),
+            expires_at: spec.expires_at,
+        };
+        let (id, created_at) = (record.id, record.created_at);
+        if !self.store.insert_access_key(record).await? {
+            return Ok(None);
+        }
+        self.audit(context, "accesskey.create", &access_key);
+        Ok(Some(CreatedAccessKey {
+            id,
+            principal: principal.name,
+            access_key,
+            secret,
+            state,
+            expires_at: spec.expires_at,
+            created_at,
+        }))
     }
-    let access_key = spec.access_key.unwrap_or_else(new_access_key);
-    let secret = spec.secret.unwrap_or_else(new_access_secret);
-    let record = AccessKeyRecord {
-        id: spec.id.unwrap_or(CredentialId(Uuid::new_v4())),
-        principal_id: principal.id,
-        access_key: access_key.clone(),
-        secret_hash: keys.credential_hash(secret.as_bytes()),
-        state,
-        created_at: now(),
-        expires_at: spec.expires_at,
-    };
-    let id = record.id;
-    if !store.insert_access_key(record).await? {
-        return Ok(None);
+
+    /// Every key, or one principal's, each in the state it is in now (an
+    /// active key past its expiry time reads `expired`).
+    pub async fn list_access_keys(&self, name: Option<&str>) -> Result<Vec<AccessKeyInfo>, AdminError> {
+        let principal = match name {
+            Some(name) => Some(self.find_principal(name).await?.id),
+            None => None,
+        };
+        let now = self.now();
+        let mut keys = self.store.list_access_keys(principal).await?;
+        for key in &mut keys {
+            key.state = key.state.effective(key.expires_at, now);
+        }
+        Ok(keys)
     }
-    Ok(Some(CreatedAccessKey {
-        id,
-        principal: principal.name,
-        access_key,
-        secret,
-        state,
-        expires_at: spec.expires_at,
-    }))
-}
 
-pub async fn list_access_keys(
-    store: &dyn Store,
-    name: Option<&str>,
-) -> Result<Vec<AccessKeyInfo>, AdminError> {
-    let principal = match name {
-        Some(name) => Some(find_principal(store, name).await?.id),
-        None => None,
-    };
-    Ok(store.list_access_keys(principal).await?)
-}
-
-/// Finds a key by its 40-hex `accessKey` or by its id.
-pub async fn find_access_key(store: &dyn Store, key: &str) -> Result<AccessKeyLookup, AdminError> {
-    let key = key.trim();
-    let found = match Uuid::parse_str(key) {
-        Ok(id) => store.find_access_key_by_id(CredentialId(id)).await?,
-        Err(_) => store.find_access_key(key).await?,
-    };
-    found.ok_or_else(|| AdminError::NoSuchKey(key.to_owned()))
-}
-
-/// Moves a key to `state`. `revoked` is final.
-pub async fn set_access_key_state(
-    store: &dyn Store,
-    key: &str,
-    state: AccessKeyState,
-) -> Result<AccessKeyLookup, AdminError> {
-    let found = find_access_key(store, key).await?;
-    if found.state == AccessKeyState::Revoked && state != AccessKeyState::Revoked {
-        return Err(AdminError::Invalid("the key is revoked, which is final".into()));
+    /// Finds a key by its 40-hex `accessKey` or by its id.
+    pub async fn find_access_key(&self, key: &str) -> Result<AccessKeyLookup, AdminError> {
+        let key = key.trim();
+        let found = match Uuid::parse_str(key) {
+            Ok(id) => self.store.find_access_key_by_id(CredentialId(id)).await?,
+            Err(_) if key.len() == 40 && key.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                self.store.find_access_key(key).await?
+            }
+            Err(_) => None,
+        };
+        found.ok_or_else(|| AdminError::NoSuchKey(key.to_owned()))
     }
-    store.set_access_key_state(found.id, state).await?;
-    Ok(AccessKeyLookup { state, ..found })
+
+    /// Moves a key to `state`. `revoked` is final.
+    pub async fn set_access_key_state(
+        &self,
+        context: &AdminContext,
+        key: &str,
+        state: AccessKeyState,
+    ) -> Result<AccessKeyLookup, AdminError> {
+        let found = self.find_access_key(key).await?;
+        if found.state == AccessKeyState::Revoked && state != AccessKeyState::Revoked {
+            return Err(AdminError::RevokedIsFinal);
+        }
+        if !self.store.set_access_key_state(found.id, state).await? && state != AccessKeyState::Revoked {
+            // Revoked by someone else between the read and the write.
+            return Err(AdminError::RevokedIsFinal);
+        }
+        self.changed();
+        self.audit(context, "accesskey.state", &found.access_key);
+        Ok(AccessKeyLookup { state, ..found })
+    }
 }

@@ -1,34 +1,35 @@
-//! Operator actions on principals and their passwords, shared by the command
-//! line and demo seeding. Validation of operator input lives here, once.
+//! The management plane's one door: every change an operator makes — from
+//! the command line, the admin API or the portal — goes through
+//! [`AdminService`], which validates it, writes it, makes this node's caches
+//! forget what it changed, and records who did it (the audit trail).
 
 mod access_keys;
 mod api_keys;
+mod principals;
 mod signing_keys;
+mod tokens;
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::clock::SharedClock;
+use crate::context::AdminContext;
 use crate::error::StoreError;
-use crate::model::{NewPrincipal, Principal};
+use crate::login::{CacheControl, TokenPolicy};
+use crate::server_keys::{ServerKeys, ServerKeysError};
+use crate::signing_keys::{KeyGenerationError, SigningAlgorithm};
 use crate::store::Store;
-use crate::time_util::now;
 
-pub use access_keys::{
-    AccessKeySpec, CreatedAccessKey, create_access_key, find_access_key, list_access_keys,
-    set_access_key_state,
-};
-pub use api_keys::{
-    IssuedApiKey, import_api_key, issue_api_key, list_api_keys, revoke_api_key, revoke_key_tokens,
-};
-pub use signing_keys::{list_signing_keys, rotate_signing_key};
-
-/// Claim names Tollgate sets itself; an attribute may not shadow them.
-pub const RESERVED_CLAIMS: &[&str] =
-    &["uid", "ar", "ak", "realm", "iat", "exp", "nbf", "jti", "iss", "aud", "sub", "kid", "typ", "alg"];
+pub use access_keys::{AccessKeySpec, CreatedAccessKey};
+pub use api_keys::IssuedApiKey;
+pub use principals::{PrincipalSpec, RESERVED_CLAIMS};
+pub use signing_keys::{SigningKeyState, SigningKeyStatus};
 
 #[derive(Debug, Error)]
 pub enum AdminError {
+    /// The request itself is wrong (a bad name, an empty password, …).
     #[error("{0}")]
     Invalid(String),
     #[error("no principal named {0:?}")]
@@ -37,155 +38,92 @@ pub enum AdminError {
     NameTaken(String),
     #[error("no key with id {0}")]
     NoSuchKey(String),
-    #[error("could not hash the password: {0}")]
-    Hashing(String),
+    /// A revoked access key cannot move to another state.
+    #[error("the key is revoked, which is final")]
+    RevokedIsFinal,
+    #[error("could not hash the password")]
+    Hashing(#[source] argon2::password_hash::Error),
+    #[error("could not generate a signing key")]
+    KeyGeneration(#[source] KeyGenerationError),
+    #[error("could not load the signing keys")]
+    Keys(#[source] ServerKeysError),
+    #[error("the signing keys are unusable")]
+    Signing(#[source] crate::jwt::JwtError),
+    /// A blocking task (hashing, key generation) died.
+    #[error("a background task stopped")]
+    Task(#[source] tokio::task::JoinError),
     #[error(transparent)]
-    Store(StoreError),
+    Store(#[from] StoreError),
 }
 
-impl From<StoreError> for AdminError {
-    fn from(err: StoreError) -> Self {
-        AdminError::Store(err)
+/// How tokens are signed, and how keys rotate.
+#[derive(Debug, Clone)]
+pub struct SigningPolicy {
+    pub algorithm: SigningAlgorithm,
+    /// How long `rotate` publishes a new key before it signs.
+    pub rotation_delay: Duration,
+}
+
+/// Management operations over one store.
+pub struct AdminService {
+    store: Arc<dyn Store>,
+    keys: Arc<ServerKeys>,
+    policy: TokenPolicy,
+    signing: SigningPolicy,
+    clock: SharedClock,
+    /// The login service of this process, when one runs here: a change made
+    /// through this node holds on it at once (other processes follow the
+    /// store's change counter).
+    caches: Option<Arc<dyn CacheControl>>,
+}
+
+impl AdminService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: Arc<ServerKeys>,
+        policy: TokenPolicy,
+        signing: SigningPolicy,
+        clock: SharedClock,
+    ) -> Self {
+        Self { store, keys, policy, signing, clock, caches: None }
     }
-}
 
-/// What an operator asks for when adding a principal.
-#[derive(Debug, Clone, Default)]
-pub struct PrincipalSpec {
-    /// Generated unless given (demo seeding reproduces the document's ids).
-    pub id: Option<crate::model::PrincipalId>,
-    pub name: String,
-    pub password: Option<String>,
-    pub roles: Vec<String>,
-    pub realm: Option<String>,
-    pub attributes: BTreeMap<String, String>,
-}
-
-fn check_name(name: &str) -> Result<(), AdminError> {
-    if name.is_empty() || name.len() > 256 {
-        return Err(AdminError::Invalid("a principal name must be 1 to 256 bytes long".into()));
+    /// Makes changes hold at once on `caches` (this node's login service).
+    pub fn with_caches(mut self, caches: Arc<dyn CacheControl>) -> Self {
+        self.caches = Some(caches);
+        self
     }
-    if name.chars().any(char::is_control) || name.trim() != name {
-        return Err(AdminError::Invalid(
-            "a principal name may not contain control characters or surrounding spaces".into(),
-        ));
-    }
-    Ok(())
-}
 
-fn check_spec(spec: &PrincipalSpec) -> Result<(), AdminError> {
-    check_name(&spec.name)?;
-    for role in &spec.roles {
-        // Roles travel comma-joined in X-Auth-Roles.
-        if role.is_empty() || role.contains(',') || role.chars().any(char::is_control) {
-            return Err(AdminError::Invalid(format!(
-                "invalid role {role:?}: roles are non-empty, without commas"
-            )));
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// After a change: this node's caches forget what they held.
+    fn changed(&self) {
+        if let Some(caches) = &self.caches {
+            caches.forget_cached();
         }
     }
-    if let Some(realm) = &spec.realm
-        && (realm.is_empty() || realm.chars().any(char::is_control))
-    {
-        return Err(AdminError::Invalid("a realm must be non-empty text".into()));
+
+    /// Records one management action. Written to the log here; the audit
+    /// trail in the database joins it (same call, every entry point).
+    fn audit(&self, context: &AdminContext, action: &'static str, target: &str) {
+        tracing::info!(
+            actor = context.actor.name(),
+            action,
+            target,
+            request = %context.request_id,
+            source_ip = context.source_ip.map(|ip| ip.to_string()),
+            "admin action"
+        );
     }
-    for key in spec.attributes.keys() {
-        if key.is_empty() || RESERVED_CLAIMS.contains(&key.as_str()) {
-            return Err(AdminError::Invalid(format!(
-                "attribute {key:?} is not allowed: it is empty or a claim Tollgate sets itself"
-            )));
-        }
-    }
-    if spec.password.as_deref() == Some("") {
-        return Err(AdminError::Invalid("the password is empty".into()));
-    }
-    Ok(())
 }
 
-async fn hash(password: Option<String>) -> Result<Option<String>, AdminError> {
-    let Some(password) = password else {
-        return Ok(None);
-    };
-    let hashed = tokio::task::spawn_blocking(move || crate::password::hash_password(&password))
-        .await
-        .map_err(|e| AdminError::Hashing(e.to_string()))?
-        .map_err(|e| AdminError::Hashing(e.to_string()))?;
-    Ok(Some(hashed))
-}
-
-async fn new_principal(spec: PrincipalSpec) -> Result<NewPrincipal, AdminError> {
-    check_spec(&spec)?;
-    Ok(NewPrincipal {
-        id: spec.id.unwrap_or_default(),
-        password_hash: hash(spec.password).await?,
-        name: spec.name,
-        roles: spec.roles,
-        realm: spec.realm,
-        attributes: spec.attributes,
-    })
-}
-
-pub async fn add_principal(store: &dyn Store, spec: PrincipalSpec) -> Result<Principal, AdminError> {
-    let name = spec.name.clone();
-    store.create_principal(new_principal(spec).await?).await.map_err(|err| match err {
-        StoreError::Conflict(_) => AdminError::NameTaken(name),
-        other => other.into(),
-    })
-}
-
-/// Adds the principal unless one of that name exists (demo seeding; safe when
-/// several processes do it at once). `true` if it was created.
-pub async fn ensure_principal(store: &dyn Store, spec: PrincipalSpec) -> Result<bool, AdminError> {
-    if store.principal_by_name(&spec.name).await?.is_some() {
-        return Ok(false);
-    }
-    Ok(store.create_principal_if_absent(new_principal(spec).await?).await?)
-}
-
-pub async fn find_principal(store: &dyn Store, name: &str) -> Result<Principal, AdminError> {
-    store.principal_by_name(name).await?.ok_or_else(|| AdminError::NoSuchPrincipal(name.to_owned()))
-}
-
-pub async fn set_password(store: &dyn Store, name: &str, password: String) -> Result<(), AdminError> {
-    if password.is_empty() {
-        return Err(AdminError::Invalid("the password is empty".into()));
-    }
-    let principal = find_principal(store, name).await?;
-    store.set_password(principal.id, hash(Some(password)).await?).await?;
-    Ok(())
-}
-
-pub async fn set_enabled(store: &dyn Store, name: &str, enabled: bool) -> Result<Principal, AdminError> {
-    let principal = find_principal(store, name).await?;
-    store.set_enabled(principal.id, enabled).await?;
-    Ok(Principal { enabled, ..principal })
-}
-
-pub async fn remove_principal(store: &dyn Store, name: &str) -> Result<Principal, AdminError> {
-    let principal = find_principal(store, name).await?;
-    store.remove_principal(principal.id).await?;
-    Ok(principal)
-}
-
-pub async fn revoke_principal_tokens(store: &dyn Store, name: &str) -> Result<Principal, AdminError> {
-    let principal = find_principal(store, name).await?;
-    store.revoke_principal_tokens(principal.id, now()).await?;
-    Ok(principal)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_roles_and_attributes_are_validated() {
-        let ok = PrincipalSpec { name: "alice".into(), ..Default::default() };
-        assert!(check_spec(&ok).is_ok());
-        assert!(check_spec(&PrincipalSpec { name: "".into(), ..Default::default() }).is_err());
-        assert!(check_spec(&PrincipalSpec { name: " a".into(), ..Default::default() }).is_err());
-        assert!(check_spec(&PrincipalSpec { roles: vec!["a,b".into()], ..ok.clone() }).is_err());
-        let reserved = BTreeMap::from([("exp".to_owned(), "1".to_owned())]);
-        assert!(check_spec(&PrincipalSpec { attributes: reserved, ..ok.clone() }).is_err());
-        let free = BTreeMap::from([("domain".to_owned(), "/partners".to_owned())]);
-        assert!(check_spec(&PrincipalSpec { attributes: free, ..ok }).is_ok());
-    }
+/// Runs blocking work (argon2id hashing, key generation) off the runtime.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AdminError> {
+    tokio::task::spawn_blocking(work).await.map_err(AdminError::Task)
 }

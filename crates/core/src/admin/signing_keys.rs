@@ -1,39 +1,94 @@
-//! Operator actions on asymmetric signing keys: staged rotation.
+//! Operator actions on asymmetric signing keys: staged rotation, and each
+//! key's state as the server sees it.
 
-use std::time::Duration;
+use time::OffsetDateTime;
 
-use super::AdminError;
-use crate::signing_keys::{SigningAlgorithm, SigningKeyRecord, generate};
-use crate::store::Store;
-use crate::time_util::{add, now};
+use super::{AdminError, AdminService, blocking};
+use crate::context::AdminContext;
+use crate::signing_keys::{SigningKeyRecord, generate};
+use crate::time_util::add;
 
-/// Generates a new key pair of `algorithm`, published at once and signing
-/// only after `delay`, so that relying parties' JWKS caches learn it first.
-/// The replaced key stays published until its last token has expired.
-pub async fn rotate_signing_key(
-    store: &dyn Store,
-    algorithm: SigningAlgorithm,
-    delay: Duration,
-) -> Result<SigningKeyRecord, AdminError> {
-    if !algorithm.is_asymmetric() {
-        return Err(AdminError::Invalid(
-            "HS384 signs with a shared secret, which has no public half to publish: rotate it by changing \
-             jwt.secret (tokens signed with the old one stop working), or use ES256, EdDSA or RS256"
-                .into(),
-        ));
-    }
-    let key = tokio::task::spawn_blocking(move || generate(algorithm, add(now(), delay)))
-        .await
-        .map_err(|e| AdminError::Invalid(e.to_string()))?
-        .map_err(|e| AdminError::Invalid(e.to_string()))?;
-    store.insert_signing_key(&key).await?;
-    Ok(key)
+/// Where a signing key stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningKeyState {
+    /// Published (in the JWKS), not signing yet.
+    Pending,
+    /// Published, and signing if it is the newest.
+    Published,
+    /// Replaced, and gone from the JWKS once its last token expired.
+    Retired,
 }
 
-/// Every stored key of `algorithm`, oldest first.
-pub async fn list_signing_keys(
-    store: &dyn Store,
-    algorithm: SigningAlgorithm,
-) -> Result<Vec<SigningKeyRecord>, AdminError> {
-    Ok(store.signing_keys(algorithm).await?)
+impl SigningKeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningKeyState::Pending => "pending",
+            SigningKeyState::Published => "published",
+            SigningKeyState::Retired => "retired",
+        }
+    }
+}
+
+/// A signing key and its state now.
+#[derive(Debug, Clone)]
+pub struct SigningKeyStatus {
+    pub key: SigningKeyRecord,
+    pub state: SigningKeyState,
+}
+
+impl SigningKeyStatus {
+    fn at(key: SigningKeyRecord, retires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Self {
+        let state = if retires_at.is_some_and(|at| at <= now) {
+            SigningKeyState::Retired
+        } else if key.signs_from > now {
+            SigningKeyState::Pending
+        } else {
+            SigningKeyState::Published
+        };
+        Self { key, state }
+    }
+}
+
+impl AdminService {
+    /// Generates a new key pair, published at once and signing only after
+    /// `delay` (default: the configured rotation delay), so that relying
+    /// parties' JWKS caches learn it first. The replaced key stays published
+    /// until its last token has expired.
+    pub async fn rotate_signing_key(
+        &self,
+        context: &AdminContext,
+        delay: Option<std::time::Duration>,
+    ) -> Result<SigningKeyStatus, AdminError> {
+        let algorithm = self.signing.algorithm;
+        if !algorithm.is_asymmetric() {
+            return Err(AdminError::Invalid(
+                "HS384 signs with a shared secret, which has no public half to publish: rotate it by \
+                 changing jwt.secret (tokens signed with the old one stop working), or use ES256, EdDSA \
+                 or RS256"
+                    .into(),
+            ));
+        }
+        // The key being replaced must exist first (a rotation on first start).
+        crate::server_keys::signing_keys(self.store.as_ref(), algorithm).await.map_err(AdminError::Keys)?;
+        let signs_from = add(self.now(), delay.unwrap_or(self.signing.rotation_delay));
+        let key =
+            blocking(move || generate(algorithm, signs_from)).await?.map_err(AdminError::KeyGeneration)?;
+        self.store.insert_signing_key(&key).await?;
+        self.changed();
+        self.audit(context, "keys.rotate", &key.kid);
+        Ok(SigningKeyStatus::at(key, None, self.now()))
+    }
+
+    /// Every stored key of the configured algorithm, oldest first, with the
+    /// server's own rule for when a replaced key leaves the JWKS.
+    pub async fn list_signing_keys(&self) -> Result<Vec<SigningKeyStatus>, AdminError> {
+        let algorithm = self.signing.algorithm;
+        let keys = self.store.signing_keys(algorithm).await?;
+        let longest_token = self.policy.accesskey_ttl + self.policy.jwt_leeway;
+        let now = self.now();
+        Ok(crate::jwt::key_lifetimes(&keys, algorithm, longest_token)
+            .into_iter()
+            .map(|(key, retires_at)| SigningKeyStatus::at(key.clone(), retires_at, now))
+            .collect())
+    }
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine as _;
-use tollgate_core::LoginError;
-use tollgate_core::service::Client;
+use tollgate_core::login::Client;
+use tollgate_core::secret::AccessSecret;
+use tollgate_core::{LoginContext, LoginError};
 
 use super::error::OAuthError;
 use super::form::Form;
@@ -17,12 +18,12 @@ use crate::AppState;
 /// A client's credentials as presented.
 struct Presented {
     id: String,
-    secret: String,
+    secret: AccessSecret,
     /// The Basic secret as sent, when form-decoding changed it: generated
     /// secrets are base64 (`+`, `/`), and many clients (`curl -u`, Python
     /// requests) send them without the encoding RFC 6749 §2.3.1 asks for, so
     /// a `+` would arrive as a space. Tried only when `secret` fails.
-    secret_as_sent: Option<String>,
+    secret_as_sent: Option<AccessSecret>,
 }
 
 /// The client's credentials as presented, if any.
@@ -33,7 +34,7 @@ fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<Presented>, OAut
     };
     let posted = match (form.get("client_id"), form.get("client_secret")) {
         (Some(id), Some(secret)) => {
-            Some(Presented { id: id.to_owned(), secret: secret.to_owned(), secret_as_sent: None })
+            Some(Presented { id: id.to_owned(), secret: AccessSecret::new(secret), secret_as_sent: None })
         }
         (None, None) => None,
         _ => return Err(OAuthError::InvalidClient),
@@ -63,30 +64,32 @@ fn parse_basic(value: &str) -> Result<Presented, OAuthError> {
             .unwrap_or_default()
     };
     let decoded_secret = unescape(secret);
-    let secret_as_sent = (decoded_secret != secret).then(|| secret.to_owned());
-    Ok(Presented { id: unescape(id), secret: decoded_secret, secret_as_sent })
+    let secret_as_sent = (decoded_secret != secret).then(|| AccessSecret::new(secret));
+    Ok(Presented { id: unescape(id), secret: AccessSecret::new(decoded_secret), secret_as_sent })
 }
 
 /// The authenticated client, or `invalid_client`.
 pub(super) async fn required_client(
     state: &AppState,
+    context: &LoginContext,
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Arc<Client>, OAuthError> {
-    optional_client(state, headers, form).await?.ok_or(OAuthError::InvalidClient)
+    optional_client(state, context, headers, form).await?.ok_or(OAuthError::InvalidClient)
 }
 
 /// The authenticated client if credentials were presented; wrong ones are
 /// `invalid_client` all the same.
 pub(super) async fn optional_client(
     state: &AppState,
+    context: &LoginContext,
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Option<Arc<Client>>, OAuthError> {
     let Some(presented) = presented(headers, form)? else { return Ok(None) };
-    let mut outcome = state.service.authenticate_client(&presented.id, &presented.secret).await;
+    let mut outcome = state.service.authenticate_client(context, &presented.id, &presented.secret).await;
     if let (Err(LoginError::BadCredentials), Some(as_sent)) = (&outcome, &presented.secret_as_sent) {
-        outcome = state.service.authenticate_client(&presented.id, as_sent).await;
+        outcome = state.service.authenticate_client(context, &presented.id, as_sent).await;
     }
     outcome.map(Some).map_err(OAuthError::from_client_auth)
 }

@@ -25,27 +25,30 @@ pub(super) enum OAuthError {
 
 impl From<StoreError> for OAuthError {
     fn from(err: StoreError) -> Self {
-        tracing::error!(%err, "OAuth 2.0 request failed inside");
+        crate::http_util::log_failure("OAuth 2.0 request", &err);
         OAuthError::ServerError
     }
 }
 
 impl OAuthError {
-    /// A failed client authentication: a store failure stays a 500.
+    /// A failed client authentication: a failure inside stays a 500.
     pub(super) fn from_client_auth(err: LoginError) -> Self {
-        match err {
-            LoginError::Store(err) => err.into(),
-            LoginError::Overloaded => OAuthError::Overloaded,
-            _ => OAuthError::InvalidClient,
-        }
+        Self::from_login(err, OAuthError::InvalidClient)
     }
 
-    /// A failed refresh: a store failure stays a 500.
+    /// A failed refresh: a failure inside stays a 500.
     pub(super) fn from_grant(err: LoginError) -> Self {
+        Self::from_login(err, OAuthError::InvalidGrant)
+    }
+
+    fn from_login(err: LoginError, refused: OAuthError) -> Self {
         match err {
-            LoginError::Store(err) => err.into(),
             LoginError::Overloaded => OAuthError::Overloaded,
-            _ => OAuthError::InvalidGrant,
+            LoginError::BadCredentials | LoginError::MalformedKey | LoginError::KeyNotUsable => refused,
+            err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
+                crate::http_util::log_failure("OAuth 2.0 request", &err);
+                OAuthError::ServerError
+            }
         }
     }
 }

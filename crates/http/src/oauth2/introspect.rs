@@ -1,17 +1,16 @@
 //! `POST /oauth2/introspect` (RFC 7662): any active access key may ask about
 //! any token.
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
 use axum::response::Response;
 use serde::Serialize;
-use tollgate_core::{Introspection, TokenKindHint};
+use tollgate_core::{Contract, Introspection, TokenKindHint};
 
 use super::client_auth::required_client;
 use super::error::OAuthError;
 use super::form::Form;
 use crate::AppState;
+use crate::http_util::{headers_and_body, login_context};
 
 /// Borrows what it shows from the identity: a checked JWT's identity is
 /// shared by every check of that token.
@@ -65,14 +64,12 @@ pub(super) fn hint(form: &Form) -> Option<TokenKindHint> {
     }
 }
 
-pub(super) async fn introspect_token(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+pub(super) async fn introspect_token(State(state): State<AppState>, request: Request) -> Response {
+    let context = login_context(&request, Contract::OAuth2);
+    let (headers, body) = headers_and_body(request);
     let result = async {
         let form = Form::read(&headers, body).await?;
-        required_client(&state, &headers, &form).await?;
+        required_client(&state, &context, &headers, &form).await?;
         let token = form.require("token", "token is required.")?;
         Ok::<_, OAuthError>(state.service.introspect(token, hint(&form)).await?)
     }

@@ -5,18 +5,20 @@
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use tollgate_core::Contract;
 
 use super::client_auth::required_client;
 use super::error::OAuthError;
 use super::form::Form;
 use crate::AppState;
-use crate::http_util::headers_and_body;
+use crate::http_util::{headers_and_body, login_context};
 
 pub(super) async fn revoke_token(State(state): State<AppState>, request: Request) -> Response {
+    let context = login_context(&request, Contract::OAuth2);
     let (headers, body) = headers_and_body(request);
     let result = async {
         let form = Form::read(&headers, body).await?;
-        let client = required_client(&state, &headers, &form).await?;
+        let client = required_client(&state, &context, &headers, &form).await?;
         let token = form.require("token", "token is required.")?;
         state.service.revoke_as_client(&client, token).await?;
         Ok::<_, OAuthError>(())

@@ -6,23 +6,22 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Serialize;
+use tollgate_core::secret::PlainToken;
+use tollgate_core::{Contract, LoginContext};
 
 use super::client_auth::{optional_client, required_client};
 use super::error::OAuthError;
 use super::form::Form;
 use crate::AppState;
-use crate::http_util::headers_and_body;
+use crate::http_util::{headers_and_body, login_context};
 use crate::metrics::{Outcome, record_login};
 
 /// RFC 6749 §5.1.
-#[derive(Serialize)]
 struct TokenResponse {
-    access_token: String,
+    access_token: PlainToken,
     token_type: &'static str,
     expires_in: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<String>,
+    refresh_token: Option<PlainToken>,
 }
 
 impl TokenResponse {
@@ -41,17 +40,17 @@ impl TokenResponse {
                 let _ = serde_json::to_writer(&mut *out, text);
             }
         }
-        let refresh_len = self.refresh_token.as_ref().map_or(0, String::len);
-        let mut out = Vec::with_capacity(self.access_token.len() + refresh_len + 96);
+        let refresh_len = self.refresh_token.as_ref().map_or(0, |token| token.expose().len());
+        let mut out = Vec::with_capacity(self.access_token.expose().len() + refresh_len + 96);
         out.extend_from_slice(b"{\"access_token\":");
-        string(&mut out, &self.access_token);
+        string(&mut out, self.access_token.expose());
         out.extend_from_slice(b",\"token_type\":");
         string(&mut out, self.token_type);
         out.extend_from_slice(b",\"expires_in\":");
         out.extend_from_slice(itoa::Buffer::new().format(self.expires_in).as_bytes());
         if let Some(refresh_token) = &self.refresh_token {
             out.extend_from_slice(b",\"refresh_token\":");
-            string(&mut out, refresh_token);
+            string(&mut out, refresh_token.expose());
         }
         out.push(b'}');
         out
@@ -59,9 +58,10 @@ impl TokenResponse {
 }
 
 pub(super) async fn issue_token(State(state): State<AppState>, request: Request) -> Response {
+    let context = login_context(&request, Contract::OAuth2);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
-    let result = grant(&state, &headers, body).await;
+    let result = grant(&state, &context, &headers, body).await;
     let outcome = match &result {
         Ok(_) => Outcome::Success,
         Err(OAuthError::InvalidClient | OAuthError::InvalidGrant) => Outcome::BadCredentials,
@@ -73,11 +73,16 @@ pub(super) async fn issue_token(State(state): State<AppState>, request: Request)
     super::respond_json(result.map(|response| response.to_json()))
 }
 
-async fn grant(state: &AppState, headers: &HeaderMap, body: Body) -> Result<TokenResponse, OAuthError> {
+async fn grant(
+    state: &AppState,
+    context: &LoginContext,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<TokenResponse, OAuthError> {
     let form = Form::read(headers, body).await?;
     match form.require("grant_type", "grant_type is required.")? {
         "client_credentials" => {
-            let client = required_client(state, headers, &form).await?;
+            let client = required_client(state, context, headers, &form).await?;
             let issued = state.service.issue_client_jwt(&client).map_err(OAuthError::from_grant)?;
             Ok(TokenResponse {
                 access_token: issued.token,
@@ -89,10 +94,13 @@ async fn grant(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Toke
         "refresh_token" => {
             // Contract A's refresh tokens belong to public clients; a client
             // that does authenticate must do so correctly.
-            optional_client(state, headers, &form).await?;
+            optional_client(state, context, headers, &form).await?;
             let refresh_token = form.require("refresh_token", "refresh_token is required.")?;
-            let tokens =
-                state.service.refresh_session(refresh_token).await.map_err(OAuthError::from_grant)?;
+            let tokens = state
+                .service
+                .refresh_session(context, refresh_token)
+                .await
+                .map_err(OAuthError::from_grant)?;
             let expires_in = (tokens.expires_at - tokens.issued_at).whole_seconds().max(0);
             Ok(TokenResponse {
                 access_token: tokens.token,
@@ -118,14 +126,20 @@ mod tests {
         ];
         for (access_token, refresh_token) in cases {
             let response = TokenResponse {
-                access_token: access_token.to_owned(),
+                access_token: PlainToken::new(access_token),
                 token_type: "Bearer",
                 expires_in: 3600,
-                refresh_token: refresh_token.map(str::to_owned),
+                refresh_token: refresh_token.map(PlainToken::new),
             };
+            let mut expected = serde_json::json!({
+                "access_token": access_token, "token_type": "Bearer", "expires_in": 3600,
+            });
+            if let Some(refresh_token) = refresh_token {
+                expected["refresh_token"] = refresh_token.into();
+            }
             assert_eq!(
                 String::from_utf8(response.to_json()).expect("utf-8"),
-                serde_json::to_string(&response).expect("json")
+                serde_json::to_string(&expected).expect("json")
             );
         }
     }

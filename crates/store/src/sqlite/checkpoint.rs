@@ -19,11 +19,25 @@ const WAL_FORCE_RESTART_FRAMES: i64 = 16_000;
 /// finishes, and the next commit starts the WAL over. (A RESTART from the
 /// reader instead had the writer and the checkpointer sleep in each other's
 /// busy handlers for tens of milliseconds: contract B's p99.)
-pub(super) fn spawn_checkpointer(read: sqlx::SqlitePool, write: sqlx::SqlitePool) {
+///
+/// Each round also checks that the database's path still names the file
+/// the store opened (`watched`): a deleted or replaced file marks the store
+/// lost, so that readiness fails and no token is written where nobody will
+/// find it again.
+pub(super) fn spawn_checkpointer(
+    read: sqlx::SqlitePool,
+    write: sqlx::SqlitePool,
+    watched: Option<(std::path::PathBuf, super::files::Identity, std::sync::Arc<crate::sql::WriteHealth>)>,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         while !read.is_closed() {
             tick.tick().await;
+            if let Some((path, identity, health)) = &watched
+                && let Some(reason) = identity.check(path)
+            {
+                health.mark_lost(reason);
+            }
             match checkpoint(&read, "PRAGMA wal_checkpoint(PASSIVE)").await {
                 Ok(frames) if frames > WAL_FORCE_RESTART_FRAMES => {
                     if let Err(err) = checkpoint(&write, "PRAGMA wal_checkpoint(RESTART)").await {

@@ -29,8 +29,8 @@ use tollgate_core::time_util::{now, to_millis};
 
 use super::journal_index::JournalIndex;
 use crate::JournalPolicy;
-use crate::backend::AccessTokens;
-use crate::queries as q;
+use crate::sql::queries as q;
+use crate::sql::{AccessTokens, token_insert};
 
 /// Journal rows per merging INSERT (one short transaction each, so token
 /// writes wait for at most one of them).
@@ -147,13 +147,19 @@ async fn execute_without_fsync<'q>(
     statement: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
 ) -> Result<(), sqlx::Error> {
     let mut conn = write.acquire().await?;
-    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-    let result = statement.execute(&mut *conn).await;
-    if let Err(err) = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await {
-        conn.close_on_drop();
-        return Err(err);
+    let result = async {
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+        let result = statement.execute(&mut *conn).await;
+        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+        result.map(|_| ())
     }
-    result.map(|_| ())
+    .await;
+    // A connection on which anything failed may be left mid-transaction
+    // or unsynchronized: it is closed, never handed to a token commit.
+    if result.is_err() {
+        conn.close_on_drop();
+    }
+    result
 }
 
 /// The journal's newest sequence number, if it holds any row.
@@ -174,6 +180,9 @@ impl AccessTokens<Sqlite> for TokenJournal {
     /// SQLite has one writer: a second batch would only queue behind it.
     const BATCHES_IN_FLIGHT: usize = 1;
 
+    const DELETE_PRINCIPAL_TOKENS: &'static [&'static str] =
+        &["DELETE FROM token_journal WHERE principal_id = $1", "DELETE FROM tokens WHERE principal_id = $1"];
+
     async fn append<'e, E>(&self, executor: E, tokens: &[&TokenRecord]) -> Result<Self::Appended, sqlx::Error>
     where
         E: sqlx::Executor<'e, Database = Sqlite> + 'e,
@@ -182,7 +191,7 @@ impl AccessTokens<Sqlite> for TokenJournal {
         // without gaps (AUTOINCREMENT: each is the largest yet plus one, under
         // the write lock), so the last one tells them all; RETURNING would
         // hand every row back across sqlx's worker thread instead.
-        let done = super::token_insert("token_journal", tokens).build().execute(executor).await?;
+        let done = token_insert::<Sqlite>("token_journal", tokens).build().execute(executor).await?;
         let first = done.last_insert_rowid() - tokens.len() as i64 + 1;
         Ok((first..).zip(tokens).map(|(seq, token)| (seq, token.hash.0)).collect())
     }

@@ -4,10 +4,9 @@
 use clap::Subcommand;
 use serde::Serialize;
 use time::OffsetDateTime;
-use tollgate_core::admin::{self, AccessKeySpec};
+use tollgate_core::admin::AccessKeySpec;
 use tollgate_core::model::{AccessKeyInfo, AccessKeyState};
-use tollgate_core::time_util::now;
-use tollgate_core::{ServerKeys, Store};
+use tollgate_core::{AdminContext, AdminService};
 
 use super::apikey::parse_expiry;
 use super::output::{done, print_json, rfc3339};
@@ -63,7 +62,7 @@ impl From<&AccessKeyInfo> for KeyView {
             id: key.id.to_string(),
             principal: key.principal_name.clone(),
             access_key: key.access_key.clone(),
-            state: key.state.effective(key.expires_at, now()).as_str(),
+            state: key.state.as_str(),
             created_at: rfc3339(key.created_at),
             last_used_at: key.last_used_at.map(rfc3339),
             expires_at: key.expires_at.map(rfc3339),
@@ -76,7 +75,8 @@ fn parse_state(text: &str) -> anyhow::Result<AccessKeyState> {
 }
 
 impl AccessKeyCommand {
-    pub async fn run(self, store: &dyn Store, keys: &ServerKeys, json: bool) -> anyhow::Result<()> {
+    pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
+        let context = AdminContext::cli();
         match self {
             AccessKeyCommand::Create { name, state, expires } => {
                 let spec = AccessKeySpec {
@@ -85,14 +85,14 @@ impl AccessKeyCommand {
                     expires_at: expires,
                     ..Default::default()
                 };
-                let created = admin::create_access_key(store, keys, spec).await?.ok_or_else(|| {
+                let created = admin.create_access_key(&context, spec).await?.ok_or_else(|| {
                     anyhow::anyhow!("a generated key collided with an existing one; try again")
                 })?;
                 let view = CreatedView {
                     id: created.id.to_string(),
                     principal: created.principal,
                     access_key: created.access_key,
-                    secret: created.secret,
+                    secret: created.secret.expose().to_owned(),
                     state: created.state.as_str(),
                     expires_at: created.expires_at.map(rfc3339),
                 };
@@ -103,7 +103,7 @@ impl AccessKeyCommand {
                 done(json, &human, view);
             }
             AccessKeyCommand::List { name } => {
-                let keys = admin::list_access_keys(store, name.as_deref()).await?;
+                let keys = admin.list_access_keys(name.as_deref()).await?;
                 let views: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
                 if json {
                     print_json(&views);
@@ -122,7 +122,7 @@ impl AccessKeyCommand {
                 }
             }
             AccessKeyCommand::SetState { key, state } => {
-                let updated = admin::set_access_key_state(store, &key, parse_state(&state)?).await?;
+                let updated = admin.set_access_key_state(&context, &key, parse_state(&state)?).await?;
                 let value = serde_json::json!({
                     "id": updated.id.to_string(),
                     "accessKey": updated.access_key,

@@ -4,10 +4,9 @@ use clap::Subcommand;
 use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
-use tollgate_core::admin;
-use tollgate_core::model::ApiKeyInfo;
+use tollgate_core::model::ApiKeyStatus;
 use tollgate_core::time_util::now;
-use tollgate_core::{ServerKeys, Store};
+use tollgate_core::{AdminContext, AdminService};
 
 use super::output::{done, print_json, rfc3339};
 
@@ -58,19 +57,13 @@ struct KeyView {
     revoked_at: Option<String>,
 }
 
-impl From<&ApiKeyInfo> for KeyView {
-    fn from(key: &ApiKeyInfo) -> Self {
-        let state = if key.revoked_at.is_some() {
-            "revoked"
-        } else if key.expires_at.is_some_and(|at| at <= now()) {
-            "expired"
-        } else {
-            "active"
-        };
+impl From<&ApiKeyStatus> for KeyView {
+    fn from(status: &ApiKeyStatus) -> Self {
+        let key = &status.key;
         Self {
             id: key.id.to_string(),
             principal: key.principal_name.clone(),
-            state,
+            state: status.state.as_str(),
             created_at: rfc3339(key.created_at),
             last_used_at: key.last_used_at.map(rfc3339),
             expires_at: key.expires_at.map(rfc3339),
@@ -80,14 +73,15 @@ impl From<&ApiKeyInfo> for KeyView {
 }
 
 impl ApiKeyCommand {
-    pub async fn run(self, store: &dyn Store, keys: &ServerKeys, json: bool) -> anyhow::Result<()> {
+    pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
+        let context = AdminContext::cli();
         match self {
             ApiKeyCommand::Issue { name, expires } => {
-                let issued = admin::issue_api_key(store, keys, &name, expires).await?;
+                let issued = admin.issue_api_key(&context, &name, expires).await?;
                 let view = IssuedView {
                     id: issued.id.to_string(),
                     principal: issued.principal,
-                    api_key: issued.api_key,
+                    api_key: issued.api_key.expose().to_owned(),
                     expires_at: issued.expires_at.map(rfc3339),
                 };
                 let human = format!(
@@ -97,7 +91,7 @@ impl ApiKeyCommand {
                 done(json, &human, view);
             }
             ApiKeyCommand::List { name } => {
-                let keys = admin::list_api_keys(store, &name).await?;
+                let keys = admin.list_api_keys(&name).await?;
                 let views: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
                 if json {
                     print_json(&views);
@@ -115,7 +109,7 @@ impl ApiKeyCommand {
                 }
             }
             ApiKeyCommand::Revoke { id } => {
-                let id = admin::revoke_api_key(store, &id).await?;
+                let id = admin.revoke_api_key(&context, &id).await?;
                 done(
                     json,
                     &format!("revoked API key {id}"),

@@ -2,14 +2,10 @@
 
 use clap::Subcommand;
 use serde::Serialize;
-use time::OffsetDateTime;
-use tollgate_core::Store;
-use tollgate_core::admin;
-use tollgate_core::signing_keys::SigningKeyRecord;
-use tollgate_core::time_util::now;
+use tollgate_core::admin::SigningKeyStatus;
+use tollgate_core::{AdminContext, AdminService};
 
 use super::output::{done, print_json, rfc3339};
-use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -36,36 +32,25 @@ struct KeyView {
     state: &'static str,
 }
 
-impl KeyView {
-    fn new(key: &SigningKeyRecord, retires_at: Option<OffsetDateTime>) -> Self {
-        let now = now();
-        let state = if retires_at.is_some_and(|at| at <= now) {
-            "retired"
-        } else if key.signs_from > now {
-            "pending"
-        } else {
-            "published"
-        };
+impl From<&SigningKeyStatus> for KeyView {
+    fn from(status: &SigningKeyStatus) -> Self {
+        let key = &status.key;
         Self {
             kid: key.kid.clone(),
             algorithm: key.algorithm.as_str(),
             created_at: rfc3339(key.created_at),
             signs_from: rfc3339(key.signs_from),
-            state,
+            state: status.state.as_str(),
         }
     }
 }
 
 impl KeysCommand {
-    pub async fn run(self, store: &dyn Store, config: &Config, json: bool) -> anyhow::Result<()> {
-        let algorithm = config.jwt_algorithm()?;
+    pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
         match self {
             KeysCommand::Rotate { delay } => {
-                let delay = delay.unwrap_or(config.jwt.rotation_delay.0);
-                // Make sure the key being replaced exists (first start).
-                tollgate_core::server_keys::signing_keys(store, algorithm).await?;
-                let key = admin::rotate_signing_key(store, algorithm, delay).await?;
-                let view = KeyView::new(&key, None);
+                let key = admin.rotate_signing_key(&AdminContext::cli(), delay).await?;
+                let view = KeyView::from(&key);
                 let human = format!(
                     "new {} key {} is published now and signs from {}",
                     view.algorithm, view.kid, view.signs_from
@@ -73,13 +58,8 @@ impl KeysCommand {
                 done(json, &human, view);
             }
             KeysCommand::List => {
-                let keys = admin::list_signing_keys(store, algorithm).await?;
-                // The server's own rule for when a replaced key leaves the JWKS.
-                let longest_token = config.accesskey.token_ttl.0 + config.jwt.leeway.0;
-                let views: Vec<KeyView> = tollgate_core::jwt::key_lifetimes(&keys, algorithm, longest_token)
-                    .into_iter()
-                    .map(|(key, retires_at)| KeyView::new(key, retires_at))
-                    .collect();
+                let views: Vec<KeyView> =
+                    admin.list_signing_keys().await?.iter().map(KeyView::from).collect();
                 if json {
                     print_json(&views);
                 } else {

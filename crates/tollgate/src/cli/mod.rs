@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use tollgate_core::service::ServiceLimits;
+use tollgate_store::OpenMode;
 
 use crate::config::Config;
 
@@ -99,7 +99,7 @@ impl Cli {
                 Ok(())
             }
             Command::Migrate => {
-                crate::server::open_store(&config).await?;
+                crate::server::open_store(&config, OpenMode::Create).await?;
                 output::done(self.json, "database is up to date", serde_json::json!({ "migrated": true }));
                 Ok(())
             }
@@ -122,34 +122,22 @@ impl Cli {
                 Ok(())
             }
             Command::Principal(command) => {
-                let store = crate::server::open_store(&config).await?;
-                command.run(store.as_ref(), self.json).await
+                command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
             Command::Password(command) => {
-                let store = crate::server::open_store(&config).await?;
-                command.run(store.as_ref(), self.json).await
+                command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
             Command::Apikey(command) => {
-                let store = crate::server::open_store(&config).await?;
-                let keys = crate::server::load_keys(&config, store.as_ref()).await?;
-                command.run(store.as_ref(), &keys, self.json).await
+                command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
             Command::Accesskey(command) => {
-                let store = crate::server::open_store(&config).await?;
-                let keys = crate::server::load_keys(&config, store.as_ref()).await?;
-                command.run(store.as_ref(), &keys, self.json).await
+                command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
             Command::Keys(command) => {
-                let store = crate::server::open_store(&config).await?;
-                command.run(store.as_ref(), &config, self.json).await
+                command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
             Command::Token(command) => {
-                let store = crate::server::open_store(&config).await?;
-                let keys = crate::server::load_keys(&config, store.as_ref()).await?;
-                let limits =
-                    ServiceLimits { password_workers: 1, password_queue: 1, ..ServiceLimits::default() };
-                let service = crate::server::build_service(&config, store, keys, &limits)?;
-                command.run(&service, self.json).await
+                command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
         }
     }

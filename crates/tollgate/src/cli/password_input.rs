@@ -4,8 +4,9 @@
 use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::{Context as _, bail};
+use tollgate_core::secret::Password;
 
-pub(crate) fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+pub(crate) fn read_password(from_stdin: bool) -> anyhow::Result<Password> {
     if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
@@ -13,17 +14,20 @@ pub(crate) fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         if password.is_empty() {
             bail!("the password on stdin is empty");
         }
-        return Ok(password.to_owned());
+        let password = Password::new(password);
+        zeroize::Zeroize::zeroize(&mut line);
+        return Ok(password);
     }
     if !std::io::stdin().is_terminal() {
         bail!("no terminal to prompt for a password: pass it on stdin with --password-stdin");
     }
-    let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
-    let second = rpassword::prompt_password("Repeat password: ").context("cannot read the password")?;
-    if first != second {
+    let first = Password::new(rpassword::prompt_password("Password: ").context("cannot read the password")?);
+    let second =
+        Password::new(rpassword::prompt_password("Repeat password: ").context("cannot read the password")?);
+    if first.expose() != second.expose() {
         bail!("the passwords do not match");
     }
-    if first.is_empty() {
+    if first.expose().is_empty() {
         bail!("the password is empty");
     }
     Ok(first)

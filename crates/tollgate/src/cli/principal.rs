@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use clap::Subcommand;
 use serde_json::json;
-use tollgate_core::Store;
-use tollgate_core::admin::{self, PrincipalSpec};
+use tollgate_core::admin::PrincipalSpec;
+use tollgate_core::{AdminContext, AdminService};
 
 use super::output::{PrincipalView, describe_principal, done, print_json};
 use super::password_input::read_password;
@@ -60,13 +60,14 @@ fn parse_attribute(text: &str) -> Result<(String, String), String> {
 }
 
 impl PrincipalCommand {
-    pub async fn run(self, store: &dyn Store, json: bool) -> anyhow::Result<()> {
+    pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
+        let context = AdminContext::cli();
         match self {
             PrincipalCommand::Add { name, password_stdin, no_password, roles, attributes, realm } => {
                 let password = if no_password { None } else { Some(read_password(password_stdin)?) };
                 let attributes: BTreeMap<_, _> = attributes.into_iter().collect();
                 let spec = PrincipalSpec { id: None, name, password, roles, realm, attributes };
-                let principal = admin::add_principal(store, spec).await?;
+                let principal = admin.add_principal(&context, spec).await?;
                 done(
                     json,
                     &format!("added principal {} ({})", principal.name, principal.id),
@@ -74,7 +75,7 @@ impl PrincipalCommand {
                 );
             }
             PrincipalCommand::List => {
-                let principals = store.list_principals().await?;
+                let principals = admin.list_principals().await?;
                 if json {
                     print_json(&principals.iter().map(PrincipalView::from).collect::<Vec<_>>());
                 } else {
@@ -85,19 +86,19 @@ impl PrincipalCommand {
                 }
             }
             PrincipalCommand::Show { name } => {
-                let principal = admin::find_principal(store, &name).await?;
+                let principal = admin.find_principal(&name).await?;
                 done(json, &describe_principal(&principal), PrincipalView::from(&principal));
             }
             PrincipalCommand::Disable { name } => {
-                let principal = admin::set_enabled(store, &name, false).await?;
+                let principal = admin.set_enabled(&context, &name, false).await?;
                 done(json, &format!("disabled principal {name}"), PrincipalView::from(&principal));
             }
             PrincipalCommand::Enable { name } => {
-                let principal = admin::set_enabled(store, &name, true).await?;
+                let principal = admin.set_enabled(&context, &name, true).await?;
                 done(json, &format!("enabled principal {name}"), PrincipalView::from(&principal));
             }
             PrincipalCommand::Remove { name } => {
-                let principal = admin::remove_principal(store, &name).await?;
+                let principal = admin.remove_principal(&context, &name).await?;
                 done(json, &format!("removed principal {name}"), PrincipalView::from(&principal));
             }
         }
@@ -106,10 +107,10 @@ impl PrincipalCommand {
 }
 
 impl PasswordCommand {
-    pub async fn run(self, store: &dyn Store, json: bool) -> anyhow::Result<()> {
+    pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
         let PasswordCommand::Set { name, password_stdin } = self;
         let password = read_password(password_stdin)?;
-        admin::set_password(store, &name, password).await?;
+        admin.set_password(&AdminContext::cli(), &name, password).await?;
         done(json, &format!("password set for {name}"), json!({ "principal": name, "passwordSet": true }));
         Ok(())
     }

@@ -3,8 +3,7 @@
 use anyhow::bail;
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
-use tollgate_core::LoginService;
-use tollgate_core::admin;
+use tollgate_core::{AdminContext, AdminService};
 
 use super::output::done;
 
@@ -26,23 +25,23 @@ pub enum TokenCommand {
 }
 
 impl TokenCommand {
-    pub async fn run(self, service: &LoginService, json: bool) -> anyhow::Result<()> {
-        let store = service.store().as_ref();
+    pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
+        let context = AdminContext::cli();
         let TokenCommand::Revoke { token, principal, key } = self;
         if let Some(key) = key {
-            let id = admin::revoke_key_tokens(store, &key).await?;
+            let id = admin.revoke_key_tokens(&context, &key).await?;
             let message = format!("revoked every token issued with key {id}");
             done(json, &message, json!({ "revoked": true, "key": id.to_string() }));
             return Ok(());
         }
         if let Some(name) = principal {
-            let principal = admin::revoke_principal_tokens(store, &name).await?;
+            let principal = admin.revoke_principal_tokens(&context, &name).await?;
             let message = format!("revoked every token of {name}");
             done(json, &message, json!({ "revoked": true, "principal": principal.name }));
             return Ok(());
         }
         let Some(token) = token else { bail!("name a token, --principal or --key") };
-        if !service.revoke_any_token(token.trim()).await? {
+        if !admin.revoke_token(&context, &token).await? {
             bail!("no such token (or a JWT that is invalid or expired already)");
         }
         done(json, "token revoked", json!({ "revoked": true }));

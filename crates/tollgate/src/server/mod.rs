@@ -9,10 +9,12 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tollgate_core::service::ServiceLimits;
-use tollgate_core::{LoginService, ServerKeys, Store, TokenPolicy};
+use tollgate_core::admin::SigningPolicy;
+use tollgate_core::clock::SharedClock;
+use tollgate_core::login::ServiceLimits;
+use tollgate_core::{AdminService, LoginService, ServerKeys, Store, TokenPolicy};
 use tollgate_http::{AppState, ContractMount, HttpSettings};
-use tollgate_store::StoreOptions;
+use tollgate_store::{OpenMode, StoreOptions};
 
 use crate::config::Config;
 
@@ -63,11 +65,40 @@ pub fn store_options(config: &Config) -> StoreOptions {
     StoreOptions { timeout: config.database_timeout.0, ..StoreOptions::default() }
 }
 
-/// Opens (and migrates) the configured database.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    tollgate_store::open(&config.database_url, &store_options(config))
+/// Opens (and migrates) the configured database; only `OpenMode::Create`
+/// may make a new one.
+pub async fn open_store(config: &Config, mode: OpenMode) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(config, mode, &store_options(config)).await
+}
+
+async fn open_store_with(
+    config: &Config,
+    mode: OpenMode,
+    options: &StoreOptions,
+) -> anyhow::Result<Arc<dyn Store>> {
+    tollgate_store::open(&config.database_url, options, mode)
         .await
         .with_context(|| format!("database {}", tollgate_store::redact_url(&config.database_url)))
+}
+
+/// The management service over an existing database, for the command line
+/// (no login service, no password threads, no caches: a running server
+/// follows the change counter).
+pub async fn open_admin(config: &Config) -> anyhow::Result<AdminService> {
+    let store = open_store(config, OpenMode::Existing).await?;
+    let keys = Arc::new(load_keys(config, store.as_ref()).await?);
+    admin_service(config, store, keys, tollgate_core::clock::system())
+}
+
+fn admin_service(
+    config: &Config,
+    store: Arc<dyn Store>,
+    keys: Arc<ServerKeys>,
+    clock: SharedClock,
+) -> anyhow::Result<AdminService> {
+    let signing =
+        SigningPolicy { algorithm: config.jwt_algorithm()?, rotation_delay: config.jwt.rotation_delay.0 };
+    Ok(AdminService::new(store, keys, token_policy(config), signing, clock))
 }
 
 fn http_settings(config: &Config) -> HttpSettings {
@@ -110,25 +141,25 @@ pub async fn load_keys(config: &Config, store: &dyn Store) -> anyhow::Result<Ser
         .context("cannot load the server's keys")
 }
 
-/// The login service over `store`, as configured.
-pub fn build_service(
-    config: &Config,
-    store: Arc<dyn Store>,
-    keys: ServerKeys,
-    limits: &ServiceLimits,
-) -> anyhow::Result<Arc<LoginService>> {
-    LoginService::new(store, keys, token_policy(config), limits).context("cannot use the signing keys")
+/// Starts the server on the system clock. Listeners open only after
+/// migrations (and demo seeding) are done, so the first answer of `/healthz`
+/// means "usable".
+pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
+    start_with_clock(config, demo, tollgate_core::clock::system()).await
 }
 
-/// Starts the server. Listeners open only after migrations (and demo
-/// seeding) are done, so the first answer of `/healthz` means "usable".
-pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
-    let store = open_store(config).await?;
-    let keys = load_keys(config, store.as_ref()).await?;
+/// [`start`] with the clock the core goes by (tests move one by hand).
+pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -> anyhow::Result<Running> {
+    // Every page is checked before a server serves from the file.
+    let options = StoreOptions { verify_integrity: true, ..store_options(config) };
+    let store = open_store_with(config, OpenMode::Create, &options).await?;
+    let keys = Arc::new(load_keys(config, store.as_ref()).await?);
     if demo {
-        crate::demo::seed(store.as_ref(), &keys).await?;
+        let admin = admin_service(config, Arc::clone(&store), Arc::clone(&keys), Arc::clone(&clock))?;
+        crate::demo::seed(&admin).await?;
     }
-    let service = build_service(config, store, keys, &ServiceLimits::default())?;
+    let service = LoginService::new(store, keys, token_policy(config), &ServiceLimits::default(), clock)
+        .context("cannot use the signing keys")?;
     let mut background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
@@ -163,6 +194,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
 }
 
 mod idle;
+mod peer;
 
 /// How long a client may take to send a request's headers. Without it (as
 /// with `axum::serve`, which sets no timer) a client trickling header bytes
@@ -194,7 +226,7 @@ async fn serve_connections(
     builder.http2().timer(TokioTimer::new());
     tokio::pin!(stop);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = socket.accept() => match accepted {
                 Ok(accepted) => accepted,
                 // Out of file descriptors and the like: wait, do not spin.
@@ -207,7 +239,8 @@ async fn serve_connections(
             () = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let service =
+            hyper_util::service::TowerToHyperService::new(peer::WithPeer { router: router.clone(), peer });
         let (stream, activity) = idle::Watched::new(stream);
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
         let connection = graceful.watch(connection);

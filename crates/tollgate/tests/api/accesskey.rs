@@ -65,16 +65,19 @@ impl TestApp {
         state: AccessKeyState,
         expires: Option<time::OffsetDateTime>,
     ) -> (String, String) {
-        let keys = tollgate::server::load_keys(&self.config, self.store.as_ref()).await.expect("keys");
         let spec = AccessKeySpec {
             principal: principal.into(),
             state: Some(state),
             expires_at: expires,
             ..Default::default()
         };
-        let created =
-            admin::create_access_key(self.store.as_ref(), &keys, spec).await.expect("create").expect("new");
-        (created.access_key, created.secret)
+        let created = self
+            .admin
+            .create_access_key(&tollgate_core::AdminContext::cli(), spec)
+            .await
+            .expect("create")
+            .expect("new");
+        (created.access_key, created.secret.expose().to_owned())
     }
 }
 
@@ -220,9 +223,15 @@ async fn every_refusal_is_the_same_401() {
     let past = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let (pending, pending_secret) = app.create_key("partner", AccessKeyState::Pending, None).await;
     let (expired, expired_secret) = app.create_key("partner", AccessKeyState::Active, None).await;
-    admin::set_access_key_state(app.store.as_ref(), &expired, AccessKeyState::Expired).await.expect("expire");
+    app.admin
+        .set_access_key_state(&tollgate_core::AdminContext::cli(), &expired, AccessKeyState::Expired)
+        .await
+        .expect("expire");
     let (revoked, revoked_secret) = app.create_key("partner", AccessKeyState::Active, None).await;
-    admin::set_access_key_state(app.store.as_ref(), &revoked, AccessKeyState::Revoked).await.expect("revoke");
+    app.admin
+        .set_access_key_state(&tollgate_core::AdminContext::cli(), &revoked, AccessKeyState::Revoked)
+        .await
+        .expect("revoke");
     let (past_expiry, past_secret) = app.create_key("partner", AccessKeyState::Active, Some(past)).await;
     let unknown = "0".repeat(40);
     let cases = [
@@ -240,7 +249,7 @@ async fn every_refusal_is_the_same_401() {
     for (key, secret) in cases {
         app.c_login(key, secret).await.assert(401, UNAUTHORIZED);
     }
-    admin::set_enabled(app.store.as_ref(), "partner", false).await.expect("disable");
+    app.admin.set_enabled(&tollgate_core::AdminContext::cli(), "partner", false).await.expect("disable");
     // The holder's state reaches the server's caches within 2 s.
     let deadline = Instant::now() + Duration::from_secs(2);
     while app.c_login(DOC_KEY, DOC_SECRET).await.status != 401 {
@@ -343,9 +352,13 @@ async fn a_token_expires_at_exp_plus_the_configured_leeway() {
 async fn key_state_changes_reach_its_tokens_within_two_seconds_and_revoked_is_final() {
     let app = demo().await;
     let token = app.jwt(DOC_KEY, DOC_SECRET).await;
-    admin::set_access_key_state(app.store.as_ref(), DOC_KEY, AccessKeyState::Expired).await.expect("expire");
+    app.admin
+        .set_access_key_state(&tollgate_core::AdminContext::cli(), DOC_KEY, AccessKeyState::Expired)
+        .await
+        .expect("expire");
     assert!(app.refused_within_two_seconds(&token).await);
-    admin::set_access_key_state(app.store.as_ref(), DOC_KEY, AccessKeyState::Active)
+    app.admin
+        .set_access_key_state(&tollgate_core::AdminContext::cli(), DOC_KEY, AccessKeyState::Active)
         .await
         .expect("re-activate");
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -353,9 +366,17 @@ async fn key_state_changes_reach_its_tokens_within_two_seconds_and_revoked_is_fi
         assert!(Instant::now() < deadline, "re-activated key's token still refused");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    admin::set_access_key_state(app.store.as_ref(), DOC_KEY, AccessKeyState::Revoked).await.expect("revoke");
+    app.admin
+        .set_access_key_state(&tollgate_core::AdminContext::cli(), DOC_KEY, AccessKeyState::Revoked)
+        .await
+        .expect("revoke");
     assert!(app.refused_within_two_seconds(&token).await);
-    assert!(admin::set_access_key_state(app.store.as_ref(), DOC_KEY, AccessKeyState::Active).await.is_err());
+    assert!(
+        app.admin
+            .set_access_key_state(&tollgate_core::AdminContext::cli(), DOC_KEY, AccessKeyState::Active)
+            .await
+            .is_err()
+    );
     app.c_login(DOC_KEY, DOC_SECRET).await.assert(401, UNAUTHORIZED);
 }
 

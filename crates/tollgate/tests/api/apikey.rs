@@ -51,9 +51,12 @@ impl TestApp {
     }
 
     async fn issue_key(&self, name: &str, expires_at: Option<OffsetDateTime>) -> (String, String) {
-        let keys = tollgate::server::load_keys(&self.config, self.store.as_ref()).await.expect("keys");
-        let issued = admin::issue_api_key(self.store.as_ref(), &keys, name, expires_at).await.expect("issue");
-        (issued.id.to_string(), issued.api_key)
+        let issued = self
+            .admin
+            .issue_api_key(&tollgate_core::AdminContext::cli(), name, expires_at)
+            .await
+            .expect("issue");
+        (issued.id.to_string(), issued.api_key.expose().to_owned())
     }
 }
 
@@ -188,7 +191,7 @@ async fn an_unknown_login_or_someone_elses_key_returns_401_1003_in_both_formats(
     let app = demo().await;
     app.add_principal(admin::PrincipalSpec { name: "Jane".into(), ..Default::default() }).await;
     let (_, janes_key) = app.issue_key("Jane", None).await;
-    let (_, unknown_key) = ("", tollgate_core::secret::new_api_key());
+    let unknown_key = tollgate_core::secret::new_api_key().expose().to_owned();
     for (login, key) in [
         ("Nobody", DOC_KEY),
         ("John.Doo", janes_key.as_str()),
@@ -204,7 +207,7 @@ async fn an_unknown_login_or_someone_elses_key_returns_401_1003_in_both_formats(
 async fn a_malformed_revoked_or_expired_key_returns_401_1004_in_both_formats() {
     let app = demo().await;
     let (revoked_id, revoked) = app.issue_key("John.Doo", None).await;
-    admin::revoke_api_key(app.store.as_ref(), &revoked_id).await.expect("revoke");
+    app.admin.revoke_api_key(&tollgate_core::AdminContext::cli(), &revoked_id).await.expect("revoke");
     let past = OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let (_, expired) = app.issue_key("John.Doo", Some(past)).await;
     let malformed = [
@@ -352,7 +355,7 @@ async fn a_principal_may_hold_several_keys_and_a_disabled_one_gets_1003() {
     let (_, second) = app.issue_key("John.Doo", None).await;
     assert_eq!(app.b(Some(JSON), None, &json_body("John.Doo", &second)).await.status, 200);
     assert_eq!(app.b(Some(JSON), None, JSON_SAMPLE).await.status, 200);
-    admin::set_enabled(app.store.as_ref(), "John.Doo", false).await.expect("disable");
+    app.admin.set_enabled(&tollgate_core::AdminContext::cli(), "John.Doo", false).await.expect("disable");
     // Changed by another process: the server's key cache follows within 2 s.
     let deadline = Instant::now() + Duration::from_secs(2);
     while app.b(Some(JSON), None, JSON_SAMPLE).await.status != 401 {
@@ -371,7 +374,7 @@ async fn revoking_a_key_stops_the_tokens_it_issued_within_two_seconds() {
         .expect("token")
         .to_owned();
     assert_eq!(app.verify(&token).await.status, 200);
-    admin::revoke_api_key(app.store.as_ref(), &id).await.expect("revoke");
+    app.admin.revoke_api_key(&tollgate_core::AdminContext::cli(), &id).await.expect("revoke");
     let deadline = Instant::now() + Duration::from_secs(2);
     while app.verify(&token).await.status != 401 {
         assert!(Instant::now() < deadline, "token of a revoked key still accepted");

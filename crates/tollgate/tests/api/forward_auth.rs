@@ -105,14 +105,14 @@ async fn a_revoked_token_gets_401_at_once_through_the_cli_path_within_two_second
 async fn disabling_a_principal_stops_its_tokens_within_two_seconds() {
     let (app, token) = app_with_token().await;
     assert_eq!(app.verify(&token).await.status, 200);
-    tollgate_core::admin::set_enabled(app.store.as_ref(), "alice", false).await.expect("disable");
+    app.admin.set_enabled(&tollgate_core::AdminContext::cli(), "alice", false).await.expect("disable");
     assert!(app.refused_within_two_seconds(&token).await);
 }
 
 #[tokio::test]
 async fn revoking_every_token_of_a_principal_stops_old_tokens_but_not_new_logins() {
     let (app, token) = app_with_token().await;
-    tollgate_core::admin::revoke_principal_tokens(app.store.as_ref(), "alice").await.expect("revoke");
+    app.admin.revoke_principal_tokens(&tollgate_core::AdminContext::cli(), "alice").await.expect("revoke");
     assert!(app.refused_within_two_seconds(&token).await);
     tokio::time::sleep(Duration::from_millis(5)).await;
     let fresh = app.login("alice", "pw").await["token"].as_str().expect("token").to_owned();

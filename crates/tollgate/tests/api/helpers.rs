@@ -8,13 +8,16 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tollgate::config::Config;
 use tollgate::server::Running;
+use tollgate_core::AdminService;
 use tollgate_core::Store;
-use tollgate_core::admin::{self, PrincipalSpec};
+use tollgate_core::admin::PrincipalSpec;
 
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
+    /// The management service over the same database, as the CLI uses it.
+    pub admin: AdminService,
     pub config: Config,
     pub dir: TempDir,
     /// Every bound listener: the main one first.
@@ -74,11 +77,14 @@ impl TestApp {
 
     async fn start_seeded(config: Config, dir: TempDir, demo: bool) -> Self {
         let running = tollgate::server::start(&config, demo).await.expect("server starts");
-        let store = tollgate::server::open_store(&config).await.expect("store");
+        let store =
+            tollgate::server::open_store(&config, tollgate_store::OpenMode::Existing).await.expect("store");
+        let admin = tollgate::server::open_admin(&config).await.expect("admin service");
         Self {
             base: format!("http://{}", running.addr()),
             client: reqwest::Client::new(),
             store,
+            admin,
             config,
             dir,
             addrs: running.addrs.clone(),
@@ -104,14 +110,14 @@ impl TestApp {
     pub async fn add_user(&self, name: &str, password: &str) {
         self.add_principal(PrincipalSpec {
             name: name.into(),
-            password: Some(password.into()),
+            password: Some(tollgate_core::secret::Password::new(password)),
             ..Default::default()
         })
         .await;
     }
 
     pub async fn add_principal(&self, spec: PrincipalSpec) {
-        admin::add_principal(self.store.as_ref(), spec).await.expect("add principal");
+        self.admin.add_principal(&tollgate_core::AdminContext::cli(), spec).await.expect("add principal");
     }
 
     /// POSTs raw bytes with the given Content-Type (none if `None`).

@@ -130,7 +130,7 @@ async fn unknown_user_wrong_password_and_disabled_user_all_return_401_1006() {
     let app = TestApp::spawn().await;
     app.add_user("user", "1234").await;
     app.add_user("gone", "1234").await;
-    tollgate_core::admin::set_enabled(app.store.as_ref(), "gone", false).await.expect("disable");
+    app.admin.set_enabled(&tollgate_core::AdminContext::cli(), "gone", false).await.expect("disable");
     for (name, password) in
         [("nobody", "1234"), ("user", "12345"), ("user", "1234 "), ("USER", "1234"), ("gone", "1234")]
     {

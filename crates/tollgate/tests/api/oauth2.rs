@@ -75,14 +75,17 @@ async fn client_credentials_with_basic_or_form_auth_returns_a_bearer_jwt() {
 #[tokio::test]
 async fn a_basic_secret_with_a_plus_works_encoded_as_rfc_6749_asks_or_as_curl_sends_it() {
     let app = TestApp::spawn_demo_with(|_| {}).await;
-    let keys = tollgate::server::load_keys(&app.config, app.store.as_ref()).await.expect("keys");
     // About half of all generated secrets hold a `+`.
     let (access_key, secret) = loop {
         let spec = admin::AccessKeySpec { principal: "partner".into(), ..Default::default() };
-        let created =
-            admin::create_access_key(app.store.as_ref(), &keys, spec).await.expect("create").expect("new");
-        if created.secret.contains('+') {
-            break (created.access_key, created.secret);
+        let created = app
+            .admin
+            .create_access_key(&tollgate_core::AdminContext::cli(), spec)
+            .await
+            .expect("create")
+            .expect("new");
+        if created.secret.expose().contains('+') {
+            break (created.access_key, created.secret.expose().to_owned());
         }
     };
     let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
@@ -101,15 +104,18 @@ async fn a_basic_secret_with_a_plus_works_encoded_as_rfc_6749_asks_or_as_curl_se
 async fn client_authentication_failures_are_invalid_client_with_a_basic_challenge() {
     let app = TestApp::spawn_demo_with(|_| {}).await;
     let (pending, pending_secret) = {
-        let keys = tollgate::server::load_keys(&app.config, app.store.as_ref()).await.expect("keys");
         let spec = admin::AccessKeySpec {
             principal: "partner".into(),
             state: Some(AccessKeyState::Pending),
             ..Default::default()
         };
-        let created =
-            admin::create_access_key(app.store.as_ref(), &keys, spec).await.expect("create").expect("new");
-        (created.access_key, created.secret)
+        let created = app
+            .admin
+            .create_access_key(&tollgate_core::AdminContext::cli(), spec)
+            .await
+            .expect("create")
+            .expect("new");
+        (created.access_key, created.secret.expose().to_owned())
     };
     let cases = [
         (Some(basic(DOC_KEY, "wrong")), "grant_type=client_credentials".to_owned()),

@@ -113,6 +113,6 @@ async fn a_disabled_principal_cannot_refresh() {
     let app = TestApp::spawn().await;
     app.add_user("user", "1234").await;
     let login = app.login("user", "1234").await;
-    tollgate_core::admin::set_enabled(app.store.as_ref(), "user", false).await.expect("disable");
+    app.admin.set_enabled(&tollgate_core::AdminContext::cli(), "user", false).await.expect("disable");
     app.refresh(&s(&login, "refresh_token")).await.assert(401, &e1006());
 }

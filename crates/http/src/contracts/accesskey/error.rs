@@ -35,8 +35,8 @@ impl From<LoginError> for AccessKeyLoginError {
                 Self::Unauthorized
             }
             LoginError::Overloaded => Self::Overloaded,
-            LoginError::Store(err) => {
-                tracing::error!(%err, "accesskey login failed inside");
+            err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
+                crate::http_util::log_failure("accesskey login", &err);
                 Self::Internal
             }
         }

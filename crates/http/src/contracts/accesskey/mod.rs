@@ -17,10 +17,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use error::AccessKeyLoginError;
+use tollgate_core::Contract;
 
 use crate::AppState;
 use crate::http_util::{
-    BodyError, headers_and_body, media_type, no_store, read_body, replace_lone_surrogates,
+    BodyError, headers_and_body, login_context, media_type, no_store, read_body, replace_lone_surrogates,
 };
 use crate::metrics::{Outcome, record_login};
 
@@ -31,12 +32,16 @@ pub fn routes(path: &str) -> Router<AppState> {
 }
 
 async fn login(State(state): State<AppState>, request: Request) -> Response {
+    let context = login_context(&request, Contract::AccessKey);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
         let credentials = read_request(&headers, body).await?;
         Ok::<_, AccessKeyLoginError>(
-            state.service.login_with_access_key(&credentials.access_key, &credentials.secret).await?,
+            state
+                .service
+                .login_with_access_key(&context, &credentials.access_key, &credentials.secret)
+                .await?,
         )
     }
     .await;
@@ -49,7 +54,7 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
         Ok(jwt) => (
             StatusCode::CREATED,
             [(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
-            jwt,
+            jwt.expose().to_owned(),
         )
             .into_response(),
         Err(err) => err.into_response(),

@@ -12,12 +12,22 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tollgate_core::secret::AccessSecret;
+
+pub(super) use crate::json_body::TopLevel;
+use crate::json_body::{JsonBodyError, Member};
+
+/// The body as the schema sees it; `Err` only for text that is not JSON.
+/// `JSON.parse` follows any depth, so no bound here.
+pub(super) fn read_top_level(json: &str) -> Result<TopLevel, JsonBodyError> {
+    crate::json_body::read_top_level(json, None)
+}
 
 const PROPERTIES: [&str; 2] = ["accessKey", "secret"];
 
 pub(super) struct Credentials {
     pub access_key: String,
-    pub secret: String,
+    pub secret: AccessSecret,
 }
 
 /// One AJV error as LoopBack shows it: `{path, code, message, info}`.
@@ -65,120 +75,30 @@ pub(super) fn well_formed(json: &str) -> Option<Credentials> {
     }
     serde_json::from_str::<Body>(json)
         .ok()
-        .map(|body| Credentials { access_key: body.access_key, secret: body.secret })
+        .map(|body| Credentials { access_key: body.access_key, secret: AccessSecret::new(body.secret) })
 }
 
-/// The body as the schema sees it: an object's top-level properties, each a
-/// string or not (of a repeated name the last wins, as with `JSON.parse`),
-/// or something else. Nested values are skipped unread, which serde_json
-/// does without recursion, so a deep but valid body is judged like any
-/// other instead of failing as if it were not JSON.
-pub(super) enum TopLevel {
-    Object(Vec<(String, Option<String>)>),
-    NotObject,
-}
-
-/// `Err` only for text that is not JSON.
-pub(super) fn read_top_level(json: &str) -> Result<TopLevel, serde_json::Error> {
-    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
-
-    struct ObjectVisitor;
-    impl<'de> Visitor<'de> for ObjectVisitor {
-        type Value = Vec<(String, Option<String>)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut properties: Self::Value = Vec::new();
-            while let Some(name) = map.next_key::<String>()? {
-                let value = map.next_value::<StringOrNot>()?.0;
-                match properties.iter_mut().find(|(seen, _)| *seen == name) {
-                    Some(property) => property.1 = value,
-                    None => properties.push((name, value)),
-                }
-            }
-            Ok(properties)
-        }
-    }
-
-    let starts_an_object = json.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{');
-    let mut reader = serde_json::Deserializer::from_str(json);
-    let top = if starts_an_object {
-        TopLevel::Object(reader.deserialize_map(ObjectVisitor)?)
-    } else {
-        // Read only to tell JSON from not-JSON (numbers arrive as maps
-        // under serde_json's arbitrary precision, so no visitor decides).
-        serde::Deserialize::deserialize(&mut reader).map(|IgnoredAny| TopLevel::NotObject)?
-    };
-    reader.end()?;
-    Ok(top)
-}
-
-/// A property's value: its text if it is a string, else `None` (read past).
-struct StringOrNot(Option<String>);
-
-impl<'de> Deserialize<'de> for StringOrNot {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-        struct Kind;
-        impl<'de> Visitor<'de> for Kind {
-            type Value = StringOrNot;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E>(self, v: &str) -> Result<StringOrNot, E> {
-                Ok(StringOrNot(Some(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<StringOrNot, E> {
-                Ok(StringOrNot(Some(v)))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<StringOrNot, E> {
-                Ok(StringOrNot(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<StringOrNot, E> {
-                Ok(StringOrNot(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<StringOrNot, E> {
-                Ok(StringOrNot(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<StringOrNot, E> {
-                Ok(StringOrNot(None))
-            }
-            fn visit_unit<E>(self) -> Result<StringOrNot, E> {
-                Ok(StringOrNot(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrNot, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(StringOrNot(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrNot, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(StringOrNot(None))
-            }
-        }
-        deserializer.deserialize_any(Kind)
-    }
-}
-
+/// The schema's verdict on a body read by [`read_top_level`] (of a repeated
+/// property the last binds, as with `JSON.parse`).
 pub(super) fn validate(body: TopLevel) -> Result<Credentials, Vec<Detail>> {
-    let TopLevel::Object(mut object) = body else {
+    if body == TopLevel::NotObject {
         return Err(vec![Detail::must_be(String::new(), "object")]);
-    };
-    let find = |object: &[(String, Option<String>)], property: &str| {
-        object.iter().position(|(name, _)| name == property)
-    };
+    }
     let mut details: Vec<Detail> =
-        PROPERTIES.iter().filter(|p| find(&object, p).is_none()).map(|p| Detail::required(p)).collect();
+        PROPERTIES.iter().filter(|p| body.member(p).is_none()).map(|p| Detail::required(p)).collect();
     for property in PROPERTIES {
-        if find(&object, property).is_some_and(|i| object[i].1.is_none()) {
+        if body.member(property).is_some_and(|value| !matches!(value, Member::Text(_))) {
             details.push(Detail::must_be(format!("/{property}"), "string"));
         }
     }
     if !details.is_empty() {
         return Err(details);
     }
-    let mut take = |p: &str| find(&object, p).and_then(|i| object[i].1.take()).unwrap_or_default();
-    Ok(Credentials { access_key: take("accessKey"), secret: take("secret") })
+    let text = |property: &str| match body.member(property) {
+        Some(Member::Text(text)) => text.clone(),
+        _ => String::new(),
+    };
+    Ok(Credentials { access_key: text("accessKey"), secret: AccessSecret::new(text("secret")) })
 }
 
 #[cfg(test)]
@@ -231,7 +151,11 @@ mod tests {
         for json in agree {
             let fast = well_formed(json).expect("well formed");
             let slow = validate(read_top_level(json).expect("json")).expect("valid");
-            assert_eq!((fast.access_key, fast.secret), (slow.access_key, slow.secret), "{json}");
+            assert_eq!(
+                (fast.access_key, fast.secret.expose()),
+                (slow.access_key, slow.secret.expose()),
+                "{json}"
+            );
         }
         let long_way = [
             r#"{"accessKey":"k"}"#,

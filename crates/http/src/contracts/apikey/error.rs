@@ -33,8 +33,8 @@ impl From<LoginError> for ApiKeyLoginError {
             LoginError::BadCredentials => Self::UnknownCredentials,
             LoginError::MalformedKey | LoginError::KeyNotUsable => Self::InvalidKey,
             LoginError::Overloaded => Self::Overloaded,
-            LoginError::Store(err) => {
-                tracing::error!(%err, "apikey login failed inside");
+            err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
+                crate::http_util::log_failure("apikey login", &err);
                 Self::Internal
             }
         }

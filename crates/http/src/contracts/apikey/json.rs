@@ -1,18 +1,22 @@
 //! Contract B in JSON: `{"Result":null,"UserLogin":"...","ApiKey":"..."}` in,
 //! `{"Token":"...","ExpireInSec":20,"ExpireDate":"\/Date(ms)\/"}` out.
 
-use serde_json::Value;
 use time::OffsetDateTime;
 use tollgate_core::time_util::to_millis;
 
 use super::LoginRequest;
 use super::error::ApiKeyLoginError;
+use crate::json_body::{Member, TopLevel, read_top_level};
+
+/// How deeply the body may nest (what serde_json follows; Json.NET's own
+/// limit is lower still).
+const MAX_DEPTH: usize = 128;
 
 /// Property names match case-insensitively, as ASP.NET binds them; `Result`
 /// and unknown properties are ignored whatever their value; a property that
 /// is present but not a string cannot be bound (1002).
 pub(super) fn parse_request(text: &str) -> Result<LoginRequest, ApiKeyLoginError> {
-    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(text) else {
+    let Ok(TopLevel::Object(object)) = read_top_level(text, Some(MAX_DEPTH)) else {
         return Err(ApiKeyLoginError::BadRequest);
     };
     let mut request = LoginRequest { user_login: None, api_key: None };
@@ -25,9 +29,9 @@ pub(super) fn parse_request(text: &str) -> Result<LoginRequest, ApiKeyLoginError
             continue;
         };
         *slot = match value {
-            Value::String(s) => Some(s),
-            Value::Null => None,
-            _ => return Err(ApiKeyLoginError::BadRequest),
+            Member::Text(s) => Some(s),
+            Member::Null => None,
+            Member::Other => return Err(ApiKeyLoginError::BadRequest),
         };
     }
     Ok(request)

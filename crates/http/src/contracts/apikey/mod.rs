@@ -20,13 +20,16 @@ use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use tollgate_core::IssuedToken;
+use tollgate_core::secret::ApiKey;
+use tollgate_core::{Contract, IssuedToken};
 
 use error::ApiKeyLoginError;
 use negotiate::Format;
 
 use crate::AppState;
-use crate::http_util::{charset, decode_text, headers_and_body, media_type, no_store, read_body};
+use crate::http_util::{
+    charset, decode_text, headers_and_body, login_context, media_type, no_store, read_body,
+};
 use crate::metrics::{Outcome, record_login};
 
 const CONTRACT: &str = "apikey";
@@ -42,12 +45,13 @@ pub fn routes(path: &str) -> Router<AppState> {
 }
 
 async fn login(State(state): State<AppState>, request: Request) -> Response {
+    let context = login_context(&request, Contract::ApiKey);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let format = negotiate::response_format(&headers);
     let result = async {
         let (user_login, api_key) = read_request(&headers, body).await?;
-        Ok::<_, ApiKeyLoginError>(state.service.login_with_api_key(&user_login, &api_key).await?)
+        Ok::<_, ApiKeyLoginError>(state.service.login_with_api_key(&context, &user_login, &api_key).await?)
     }
     .await;
     record_login(
@@ -68,7 +72,7 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
 }
 
 /// Media type (415), body (1002), both fields present and non-empty (1002).
-async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, String), ApiKeyLoginError> {
+async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, ApiKey), ApiKeyLoginError> {
     let is_xml = match media_type(headers).as_deref() {
         Some("application/json") => false,
         Some("application/xml" | "text/xml") => true,
@@ -81,7 +85,7 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, String
     let text = text.as_str();
     let request = if is_xml { xml::parse_request(text)? } else { json::parse_request(text)? };
     match (request.user_login, request.api_key) {
-        (Some(login), Some(key)) if !login.is_empty() && !key.is_empty() => Ok((login, key)),
+        (Some(login), Some(key)) if !login.is_empty() && !key.is_empty() => Ok((login, ApiKey::new(key))),
         _ => Err(ApiKeyLoginError::BadRequest),
     }
 }
@@ -89,7 +93,7 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, String
 fn render_success(format: Format, issued: &IssuedToken) -> String {
     let seconds = issued.lifetime.as_secs();
     match format {
-        Format::Json => json::render_success(&issued.token, seconds, issued.expires_at),
-        Format::Xml(_) => xml::render_success(&issued.token, seconds, issued.expires_at),
+        Format::Json => json::render_success(issued.token.expose(), seconds, issued.expires_at),
+        Format::Xml(_) => xml::render_success(issued.token.expose(), seconds, issued.expires_at),
     }
 }

@@ -43,8 +43,8 @@ impl From<LoginError> for LoginCheckError {
                 Self::BadCredentials
             }
             LoginError::Overloaded => Self::Overloaded,
-            LoginError::Store(err) => {
-                tracing::error!(%err, "login_check failed inside");
+            err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
+                crate::http_util::log_failure("login_check", &err);
                 Self::Internal
             }
         }

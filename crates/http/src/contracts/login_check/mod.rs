@@ -11,12 +11,13 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use tollgate_core::{Contract, SessionTokens};
 
 pub use error::{LoginCheckError, error_list, internal_error};
 use wire::{LoginCheckRequest, RefreshRequest, SessionResponse};
 
 use crate::AppState;
-use crate::http_util::headers_and_body;
+use crate::http_util::{headers_and_body, login_context};
 use crate::metrics::{Outcome, record_login};
 
 /// Where the refresh endpoint lives (not in the document; our extension).
@@ -30,37 +31,41 @@ pub fn routes(path: &str) -> Router<AppState> {
 }
 
 async fn login_check(State(state): State<AppState>, request: Request) -> Response {
+    let context = login_context(&request, Contract::LoginCheck);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
         let request = LoginCheckRequest::parse(&headers, body).await?;
-        let tokens = state.service.login_with_password(&request.username, &request.password).await?;
-        Ok::<_, LoginCheckError>(SessionResponse::from(tokens))
+        Ok::<_, LoginCheckError>(
+            state.service.login_with_password(&context, &request.username, &request.password).await?,
+        )
     }
     .await;
     respond(result, started)
 }
 
 async fn refresh_token(State(state): State<AppState>, request: Request) -> Response {
+    let context = login_context(&request, Contract::LoginCheck);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
         let request = RefreshRequest::parse(&headers, body).await?;
-        let tokens = state.service.refresh_session(&request.refresh_token).await?;
-        Ok::<_, LoginCheckError>(SessionResponse::from(tokens))
+        Ok::<_, LoginCheckError>(
+            state.service.refresh_session(&context, request.refresh_token.expose()).await?,
+        )
     }
     .await;
     respond(result, started)
 }
 
-fn respond(result: Result<SessionResponse, LoginCheckError>, started: Instant) -> Response {
+fn respond(result: Result<SessionTokens, LoginCheckError>, started: Instant) -> Response {
     let outcome = match &result {
         Ok(_) => Outcome::Success,
         Err(err) => err.outcome(),
     };
     record_login(CONTRACT, outcome, started);
     let mut response = match result {
-        Ok(session) => Json(session).into_response(),
+        Ok(tokens) => Json(SessionResponse::of(&tokens)).into_response(),
         Err(err) => err.into_response(),
     };
     crate::http_util::no_store(response.headers_mut());

@@ -8,12 +8,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LoginService, SessionTokens};
+use zeroize::Zeroizing;
+
+use super::{LoginContext, LoginService, SessionTokens};
 use crate::error::LoginError;
 use crate::model::RefreshLookup;
-use crate::secret::{TokenHash, open_for_token, seal_for_token};
+use crate::secret::{PlainToken, TokenHash, open_for_token, seal_for_token};
 use crate::store::Rotation;
-use crate::time_util::{add, from_millis, now, to_millis};
+use crate::time_util::{add, from_millis, to_millis};
 
 #[derive(Serialize, Deserialize)]
 struct SealedPair {
@@ -23,13 +25,24 @@ struct SealedPair {
     expires_at_ms: i64,
 }
 
+impl Drop for SealedPair {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.token);
+        zeroize::Zeroize::zeroize(&mut self.refresh_token);
+    }
+}
+
 impl LoginService {
-    pub async fn refresh_session(&self, refresh_token: &str) -> Result<SessionTokens, LoginError> {
+    pub async fn refresh_session(
+        &self,
+        _context: &LoginContext,
+        refresh_token: &str,
+    ) -> Result<SessionTokens, LoginError> {
         let hash = TokenHash::of(refresh_token);
         let Some(found) = self.store.find_refresh(&hash).await? else {
             return Err(LoginError::BadCredentials);
         };
-        let at = now();
+        let at = self.now();
         if found.session_revoked
             || !found.principal.enabled
             || found.principal.tokens_revoked_at.is_some_and(|r| found.issued_at <= r)
@@ -46,12 +59,12 @@ impl LoginService {
         let (tokens, token, refresh) = self.mint_pair(&found.principal, found.session_id, at);
         let successor = (!self.policy.refresh_grace.is_zero()).then(|| {
             let pair = SealedPair {
-                token: tokens.token.clone(),
-                refresh_token: tokens.refresh_token.clone(),
+                token: tokens.token.expose().to_owned(),
+                refresh_token: tokens.refresh_token.expose().to_owned(),
                 issued_at_ms: to_millis(tokens.issued_at),
                 expires_at_ms: to_millis(tokens.expires_at),
             };
-            seal_for_token(refresh_token, &serde_json::to_vec(&pair).unwrap_or_default())
+            seal_for_token(refresh_token, &Zeroizing::new(serde_json::to_vec(&pair).unwrap_or_default()))
         });
         let rotation = Rotation { spent: hash, spent_at: at, token, refresh, successor };
         if self.store.rotate_refresh(rotation).await? {
@@ -71,17 +84,17 @@ impl LoginService {
     ) -> Result<SessionTokens, LoginError> {
         let spent_at = found.spent_at.unwrap_or(found.issued_at);
         let within_grace =
-            now() <= add(spent_at, self.policy.refresh_grace) && !self.policy.refresh_grace.is_zero();
+            self.now() <= add(spent_at, self.policy.refresh_grace) && !self.policy.refresh_grace.is_zero();
         if within_grace {
             let pair = found
                 .successor
                 .as_deref()
                 .and_then(|sealed| open_for_token(refresh_token, sealed))
-                .and_then(|plain| serde_json::from_slice::<SealedPair>(&plain).ok());
+                .and_then(|plain| serde_json::from_slice::<SealedPair>(&Zeroizing::new(plain)).ok());
             if let Some(pair) = pair {
                 return Ok(SessionTokens {
-                    token: pair.token,
-                    refresh_token: pair.refresh_token,
+                    token: PlainToken::new(pair.token.as_str()),
+                    refresh_token: PlainToken::new(pair.refresh_token.as_str()),
                     issued_at: from_millis(pair.issued_at_ms),
                     expires_at: from_millis(pair.expires_at_ms),
                 });
@@ -89,7 +102,7 @@ impl LoginService {
         }
         tracing::warn!(session = %found.session_id, principal = %found.principal.name,
             "spent refresh token presented again; revoking its whole session");
-        self.store.revoke_session(found.session_id, now()).await?;
+        self.store.revoke_session(found.session_id, self.now()).await?;
         self.forget_cached();
         Err(LoginError::BadCredentials)
     }

@@ -8,7 +8,6 @@ use crate::error::{StoreError, VerifyError};
 use crate::jwt::looks_like_jwt;
 use crate::model::{AccessKeyLookup, Identity, PrincipalId};
 use crate::secret::TokenHash;
-use crate::time_util::now;
 
 /// The client's guess at what a token is (`token_type_hint`); only a hint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +60,7 @@ impl LoginService {
         let revoked = found.session_revoked
             || found.principal.tokens_revoked_at.is_some_and(|at| found.issued_at <= at)
             || !found.principal.enabled;
-        if found.spent_at.is_some() || revoked || now() >= found.expires_at {
+        if found.spent_at.is_some() || revoked || self.now() >= found.expires_at {
             return Ok(None);
         }
         Ok(Some(Arc::new(Identity::of(&found.principal, found.issued_at, found.expires_at))))
@@ -74,15 +73,9 @@ impl LoginService {
         self.revoke_owned_by(Some(client.principal.id), token).await
     }
 
-    /// Revokes any token (operators): an access token, a refresh token (its
-    /// whole session) or a JWT (by its `jti`). `false` if no token matched.
-    pub async fn revoke_any_token(&self, token: &str) -> Result<bool, StoreError> {
-        self.revoke_owned_by(None, token).await
-    }
-
     async fn revoke_owned_by(&self, owner: Option<PrincipalId>, token: &str) -> Result<bool, StoreError> {
         let owned = |principal: PrincipalId| owner.is_none_or(|owner| owner == principal);
-        let at = now();
+        let at = self.now();
         let revoked = if looks_like_jwt(token) {
             match self.verify_bearer(token).await {
                 Ok(identity) => match *identity {

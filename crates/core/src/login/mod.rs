@@ -1,11 +1,12 @@
-//! The one login/token service that every contract adapter calls.
+//! The one login/token service that every contract adapter calls: logins
+//! (each with its [`LoginContext`]), refresh, token checks, introspection and
+//! revocation on behalf of a client.
 
 mod access_key_login;
 mod api_key_login;
 mod oauth;
 mod password_login;
 mod refresh;
-mod revoke;
 mod verify;
 
 use std::sync::Arc;
@@ -13,14 +14,16 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::clock::SharedClock;
 use crate::error::StoreError;
 use crate::jwt::{JwtCodec, JwtError};
 use crate::password::PasswordVerifier;
-use crate::secret::TokenHash;
-use crate::server_keys::JwtKeys;
-use crate::server_keys::ServerKeys;
+use crate::secret::{PlainToken, TokenHash};
+use crate::server_keys::{JwtKeys, ServerKeys};
 use crate::store::Store;
 use crate::usage::UsageRecorder;
+
+pub use crate::context::LoginContext;
 
 pub use access_key_login::{Client, IssuedJwt};
 pub use api_key_login::IssuedToken;
@@ -87,9 +90,9 @@ impl Default for ServiceLimits {
 }
 
 /// The codec for `keys`: tokens live `accesskey_ttl`, give or take the leeway.
-fn codec(keys: &JwtKeys, policy: &TokenPolicy) -> Result<JwtCodec, JwtError> {
+pub(crate) fn codec(keys: &JwtKeys, policy: &TokenPolicy) -> Result<JwtCodec, JwtError> {
     match keys {
-        JwtKeys::Hmac(secret) => Ok(JwtCodec::hs384(secret, policy.jwt_leeway)),
+        JwtKeys::Hmac(secret) => Ok(JwtCodec::hs384(secret.expose(), policy.jwt_leeway)),
         JwtKeys::Asymmetric(algorithm, records) => JwtCodec::asymmetric(
             *algorithm,
             records,
@@ -113,10 +116,10 @@ where
 }
 
 /// The tokens a contract A login or refresh hands out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SessionTokens {
-    pub token: String,
-    pub refresh_token: String,
+    pub token: PlainToken,
+    pub refresh_token: PlainToken,
     pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
@@ -126,7 +129,8 @@ pub struct LoginService {
     store: Arc<dyn Store>,
     passwords: PasswordVerifier,
     policy: TokenPolicy,
-    keys: ServerKeys,
+    keys: Arc<ServerKeys>,
+    clock: SharedClock,
     /// Swapped whole when signing keys change (a rotation on any node).
     jwt: arc_swap::ArcSwap<JwtCodec>,
     verified: moka::sync::Cache<TokenHash, Arc<CachedToken>>,
@@ -146,9 +150,10 @@ pub struct LoginService {
 impl LoginService {
     pub fn new(
         store: Arc<dyn Store>,
-        keys: ServerKeys,
+        keys: Arc<ServerKeys>,
         policy: TokenPolicy,
         limits: &ServiceLimits,
+        clock: SharedClock,
     ) -> Result<Arc<Self>, JwtError> {
         let verified = moka::sync::Cache::builder()
             .max_capacity(limits.token_cache_entries)
@@ -172,8 +177,14 @@ impl LoginService {
             passwords: PasswordVerifier::start(limits.password_workers, limits.password_queue),
             policy,
             keys,
+            clock,
             verified,
         }))
+    }
+
+    /// Now, by the clock this service was given.
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -210,7 +221,10 @@ impl LoginService {
         let records = self.store.signing_keys(algorithm).await?;
         match codec(&JwtKeys::Asymmetric(algorithm, records), &self.policy) {
             Ok(fresh) => self.jwt.store(Arc::new(fresh)),
-            Err(err) => tracing::error!(%err, "reloaded signing keys are unusable; keeping the current ones"),
+            Err(err) => tracing::error!(
+                error = %crate::error::report(&err),
+                "reloaded signing keys are unusable; keeping the current ones"
+            ),
         }
         Ok(())
     }
@@ -229,7 +243,7 @@ impl LoginService {
 
     /// Writes credentials' last-use times in the background every `every`.
     pub fn spawn_usage_flusher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        self.usage.spawn_flusher(Arc::clone(&self.store), every)
+        self.usage.spawn_flusher(Arc::clone(&self.store) as Arc<dyn crate::store::CredentialStore>, every)
     }
 
     /// Writes pending last-use times now (on shutdown).
@@ -264,7 +278,7 @@ impl LoginService {
                         if stale || seen.is_some_and(|seen| seen != now) {
                             service.forget_cached();
                             if let Err(err) = service.reload_signing_keys().await {
-                                tracing::warn!(%err, "could not reload signing keys");
+                                tracing::warn!(error = %crate::error::report(&err), "could not reload signing keys");
                             }
                         }
                         seen = Some(now);
@@ -272,7 +286,10 @@ impl LoginService {
                     }
                     Err(err) => {
                         if !stale {
-                            tracing::warn!(%err, "database unreachable; serving from caches until it returns");
+                            tracing::warn!(
+                                error = %crate::error::report(&err),
+                                "database unreachable; serving from caches until it returns"
+                            );
                         }
                         stale = true;
                     }
@@ -284,13 +301,14 @@ impl LoginService {
     /// Deletes expired tokens in bounded batches, forever.
     pub fn spawn_sweeper(self: &Arc<Self>, every: Duration, batch: i64) -> tokio::task::JoinHandle<()> {
         let store = Arc::clone(&self.store);
+        let clock = Arc::clone(&self.clock);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let mut deleted = 0;
                 loop {
-                    match store.sweep_expired(crate::time_util::now(), batch).await {
+                    match store.sweep_expired(clock.now(), batch).await {
                         Ok(swept) => {
                             deleted += swept.deleted;
                             if !swept.more {
@@ -298,7 +316,7 @@ impl LoginService {
                             }
                         }
                         Err(err) => {
-                            tracing::warn!(%err, "sweeping expired tokens failed");
+                            tracing::warn!(error = %crate::error::report(&err), "sweeping expired tokens failed");
                             break;
                         }
                     }
@@ -308,5 +326,17 @@ impl LoginService {
                 }
             }
         })
+    }
+}
+
+/// Whatever keeps caches of stored state that a management change must
+/// reach at once on this node (other nodes follow the change counter).
+pub trait CacheControl: Send + Sync {
+    fn forget_cached(&self);
+}
+
+impl CacheControl for LoginService {
+    fn forget_cached(&self) {
+        LoginService::forget_cached(self);
     }
 }

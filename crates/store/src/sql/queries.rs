@@ -21,6 +21,10 @@ pub(crate) const BUMP_CHANGES: &str = "UPDATE change_counter SET value = value +
 
 pub(crate) const CHANGE_COUNTER: &str = "SELECT value FROM change_counter WHERE id = 1";
 
+/// A write that changes nothing, committed like any other: whether writes
+/// work again after they failed (readiness).
+pub(crate) const PROBE_WRITE: &str = "UPDATE change_counter SET value = value WHERE id = 1";
+
 /// PostgreSQL (by its `expires_at` index; SQLite walks `tokens` in hash
 /// order instead, see `sqlite/journal.rs`).
 pub(crate) const SWEEP_TOKENS: &str =
@@ -124,6 +128,9 @@ pub(crate) const INSERT_SERVER_SECRET: &str =
     "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
 
 pub(crate) const SERVER_SECRET: &str = "SELECT value FROM server_secrets WHERE name = $1";
+
+pub(crate) const REPLACE_SERVER_SECRET: &str =
+    "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2";
 
 pub(crate) const INSERT_ACCESS_KEY: &str = "INSERT INTO access_keys \
     (id, principal_id, access_key, secret_hash, state, created_at, expires_at) \

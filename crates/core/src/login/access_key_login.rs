@@ -4,18 +4,18 @@
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
-use super::LoginService;
+use super::{LoginContext, LoginService};
 use crate::error::LoginError;
 use crate::jwt::{SigningTemplate, SubjectClaims};
 use crate::model::{AccessKeyLookup, AccessKeyState};
-use crate::secret::constant_time_eq;
-use crate::time_util::{add, now};
+use crate::secret::{AccessSecret, PlainToken, constant_time_eq};
+use crate::time_util::add;
 use crate::usage::UseNote;
 
 /// A JWT and how long it lives.
 #[derive(Debug, Clone)]
 pub struct IssuedJwt {
-    pub token: String,
+    pub token: PlainToken,
     pub expires_in: std::time::Duration,
 }
 
@@ -44,8 +44,13 @@ impl Deref for Client {
 
 impl LoginService {
     /// Contract C: authenticate the key, then sign a JWT for its holder.
-    pub async fn login_with_access_key(&self, access_key: &str, secret: &str) -> Result<String, LoginError> {
-        let key = self.authenticate_client(access_key, secret).await?;
+    pub async fn login_with_access_key(
+        &self,
+        context: &LoginContext,
+        access_key: &str,
+        secret: &AccessSecret,
+    ) -> Result<PlainToken, LoginError> {
+        let key = self.authenticate_client(context, access_key, secret).await?;
         Ok(self.issue_client_jwt(&key)?.token)
     }
 
@@ -54,17 +59,18 @@ impl LoginService {
     /// `BadCredentials`.
     pub async fn authenticate_client(
         &self,
+        _context: &LoginContext,
         access_key: &str,
-        secret: &str,
+        secret: &AccessSecret,
     ) -> Result<Arc<Client>, LoginError> {
         // Compute the keyed hash whether or not the key exists, so both
         // paths cost about the same.
-        let presented = self.keys.credential_hash(secret.as_bytes());
+        let presented = self.keys.credential_hash(secret.expose().as_bytes());
         let Some(key) = self.access_key_by_key(access_key).await? else {
             return Err(LoginError::BadCredentials);
         };
         if !constant_time_eq(&presented, &key.secret_hash)
-            || key.state.effective(key.expires_at, now()) != AccessKeyState::Active
+            || key.state.effective(key.expires_at, self.now()) != AccessKeyState::Active
             || !key.principal.enabled
         {
             return Err(LoginError::BadCredentials);
@@ -74,9 +80,7 @@ impl LoginService {
 
     /// Signs a JWT for an authenticated key's holder.
     pub fn issue_client_jwt(&self, client: &Client) -> Result<IssuedJwt, LoginError> {
-        let sign_error =
-            |err: crate::jwt::JwtError| LoginError::Store(crate::StoreError::Unavailable(err.to_string()));
-        let issued_at = now();
+        let issued_at = self.now();
         client.use_noted.note(&self.usage, client.id, issued_at);
         let codec = self.codec();
         let template = match client.template.get() {
@@ -91,7 +95,7 @@ impl LoginService {
                         realm: principal.realm.as_deref(),
                         attributes: &principal.attributes,
                     })
-                    .map_err(sign_error)?;
+                    .map_err(LoginError::Signing)?;
                 client.template.get_or_init(|| prepared)
             }
         };
@@ -111,8 +115,8 @@ impl LoginService {
                 )
                 .into_uuid(),
             )
-            .map_err(sign_error)?;
-        Ok(IssuedJwt { token, expires_in: self.policy.accesskey_ttl })
+            .map_err(LoginError::Signing)?;
+        Ok(IssuedJwt { token: PlainToken::new(token), expires_in: self.policy.accesskey_ttl })
     }
 
     /// The key behind `access_key`, from the cache when possible. Only

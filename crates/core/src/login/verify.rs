@@ -11,7 +11,7 @@ use crate::error::VerifyError;
 use crate::jwt::{VerifiedClaims, looks_like_jwt};
 use crate::model::{AccessKeyState, CredentialId, Identity, PrincipalId, TokenLookup};
 use crate::secret::TokenHash;
-use crate::time_util::{from_millis, now};
+use crate::time_util::from_millis;
 
 /// What the verification cache keeps about a token.
 pub type CachedToken = TokenLookup;
@@ -48,7 +48,7 @@ impl LoginService {
                 found
             }
         };
-        judge(&lookup)
+        judge(&lookup, self.now())
     }
 
     /// A JWT is checked statelessly (signature, algorithm, expiry) apart from
@@ -59,8 +59,7 @@ impl LoginService {
             // The signature was checked before; expiry is judged again below.
             Some(verified) => verified,
             None => {
-                let claims =
-                    self.codec().verify(token).map_err(|err| VerifyError::Invalid(err.to_string()))?;
+                let claims = self.codec().verify(token).map_err(VerifyError::Invalid)?;
                 let verified = Arc::new(VerifiedJwt { claims, state: ArcSwapOption::empty() });
                 self.verified_jwts.insert(hash, Arc::clone(&verified));
                 verified
@@ -68,15 +67,15 @@ impl LoginService {
         };
         let claims = &verified.claims;
         let leeway = i64::try_from(self.policy.jwt_leeway.as_secs()).unwrap_or(i64::MAX);
-        if claims.exp.saturating_add(leeway) < now().unix_timestamp() {
+        let now = self.now();
+        if claims.exp.saturating_add(leeway) < now.unix_timestamp() {
             return Err(VerifyError::Expired);
         }
         let state = self.key_state(&verified).await?;
         let key = &state.key;
         if key.principal.id != PrincipalId(claims.uid) {
-            return Err(VerifyError::Invalid("uid does not match the access key".into()));
+            return Err(VerifyError::ClaimsMismatch);
         }
-        let now = now();
         if key.state.effective(key.expires_at, now) != AccessKeyState::Active {
             return Err(VerifyError::Revoked);
         }
@@ -144,7 +143,7 @@ impl LoginService {
     }
 }
 
-fn judge(token: &TokenLookup) -> Result<Arc<Identity>, VerifyError> {
+fn judge(token: &TokenLookup, now: time::OffsetDateTime) -> Result<Arc<Identity>, VerifyError> {
     if token.revoked || token.principal.tokens_revoked_at.is_some_and(|at| token.issued_at <= at) {
         return Err(VerifyError::Revoked);
     }
@@ -152,7 +151,6 @@ fn judge(token: &TokenLookup) -> Result<Arc<Identity>, VerifyError> {
         return Err(VerifyError::PrincipalDisabled);
     }
     // Opaque tokens end exactly at their expiry: no leeway.
-    let now = now();
     if now >= token.expires_at || token.credential_expires_at.is_some_and(|at| now >= at) {
         return Err(VerifyError::Expired);
     }

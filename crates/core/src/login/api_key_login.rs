@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::LoginService;
+use super::{LoginContext, LoginService};
 use crate::error::LoginError;
 use crate::model::{ApiKeyLookup, TokenKind, TokenRecord};
-use crate::secret::{TokenHash, decode_api_key};
-use crate::time_util::{add, now};
+use crate::secret::{ApiKey, PlainToken, TokenHash, decode_api_key};
+use crate::time_util::add;
 use crate::usage::UseNote;
 
 /// An API key as the login cache keeps it: what the store said, and when
@@ -29,9 +29,9 @@ impl Deref for CachedApiKey {
 }
 
 /// A token issued for an API key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct IssuedToken {
-    pub token: String,
+    pub token: PlainToken,
     pub issued_at: time::OffsetDateTime,
     pub expires_at: time::OffsetDateTime,
     /// The lifetime, as the contract states it (`ExpireInSec`).
@@ -42,9 +42,14 @@ impl LoginService {
     /// `MalformedKey` for a key that is not base64 of 16 bytes,
     /// `BadCredentials` for an unknown login or a key of someone else,
     /// `KeyNotUsable` for the holder's revoked or expired key.
-    pub async fn login_with_api_key(&self, login: &str, api_key: &str) -> Result<IssuedToken, LoginError> {
-        let raw = decode_api_key(api_key).ok_or(LoginError::MalformedKey)?;
-        let key_hash = self.keys.credential_hash(&raw);
+    pub async fn login_with_api_key(
+        &self,
+        _context: &LoginContext,
+        login: &str,
+        api_key: &ApiKey,
+    ) -> Result<IssuedToken, LoginError> {
+        let raw = zeroize::Zeroizing::new(decode_api_key(api_key.expose()).ok_or(LoginError::MalformedKey)?);
+        let key_hash = self.keys.credential_hash(raw.as_ref());
         let key = match self.api_keys.get(&key_hash) {
             Some(hit) => hit,
             None => {
@@ -57,12 +62,12 @@ impl LoginService {
         if key.principal.name != login || !key.principal.enabled {
             return Err(LoginError::BadCredentials);
         }
-        let issued_at = now();
+        let issued_at = self.now();
         if key.revoked || key.expires_at.is_some_and(|at| at <= issued_at) {
             return Err(LoginError::KeyNotUsable);
         }
         // The document fixes the token's format: a random (version 4) UUID.
-        let token = Uuid::new_v4().to_string();
+        let token = PlainToken::new(Uuid::new_v4().to_string());
         key.use_noted.note(&self.usage, key.id, issued_at);
         // A token outlives neither its configured lifetime nor its key, and
         // `ExpireInSec` states what it really gets (whole seconds, rounded
@@ -74,7 +79,7 @@ impl LoginService {
         };
         self.store
             .insert_token(TokenRecord {
-                hash: TokenHash::of(&token),
+                hash: TokenHash::of(token.expose()),
                 kind: TokenKind::ApiKey,
                 principal_id: key.principal.id,
                 session_id: None,

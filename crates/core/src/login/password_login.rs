@@ -3,28 +3,39 @@
 
 use uuid::Uuid;
 
-use super::{LoginService, SessionTokens};
+use super::{LoginContext, LoginService, SessionTokens};
 use crate::error::LoginError;
 use crate::model::{Principal, RefreshRecord, SessionRecord, TokenKind, TokenRecord};
-use crate::secret::{TokenHash, random_alphanumeric, random_hex};
+use crate::secret::{Password, PlainToken, TokenHash, random_alphanumeric, random_hex};
 use crate::store::NewSession;
-use crate::time_util::{add, now};
+use crate::time_util::add;
 
 /// Contract A's access tokens: 32 characters of `[a-z0-9]` (~165 bits).
-pub(super) fn new_access_token() -> String {
-    random_alphanumeric(32)
+pub(super) fn new_access_token() -> PlainToken {
+    PlainToken::new(random_alphanumeric(32))
 }
 
 /// Refresh tokens: 256 random bits as hex.
-pub(super) fn new_refresh_token() -> String {
-    random_hex(32)
+pub(super) fn new_refresh_token() -> PlainToken {
+    PlainToken::new(random_hex(32))
 }
 
 impl LoginService {
     /// Verifies the password and opens a new session. Unknown, wrong and
     /// disabled all fail alike, after the same argon2id work.
-    pub async fn login_with_password(&self, name: &str, password: &str) -> Result<SessionTokens, LoginError> {
-        let (principal, stored) = match self.store.password_of(name).await? {
+    pub async fn login_with_password(
+        &self,
+        _context: &LoginContext,
+        name: &str,
+        password: &Password,
+    ) -> Result<SessionTokens, LoginError> {
+        // A name no principal can have (a control character, say) is unknown
+        // without asking the database, which might refuse the bytes.
+        let found = match crate::names::login_name(name) {
+            Some(name) => self.store.password_of(&name).await?,
+            None => None,
+        };
+        let (principal, stored) = match found {
             Some((principal, stored)) => (Some(principal), stored),
             None => (None, None),
         };
@@ -36,7 +47,7 @@ impl LoginService {
     }
 
     async fn open_session(&self, principal: &Principal) -> Result<SessionTokens, LoginError> {
-        let issued_at = now();
+        let issued_at = self.now();
         let session = SessionRecord { id: Uuid::new_v4(), principal_id: principal.id, created_at: issued_at };
         let (tokens, token, refresh) = self.mint_pair(principal, session.id, issued_at);
         self.store.insert_session(NewSession { session, token, refresh }).await?;
@@ -54,7 +65,7 @@ impl LoginService {
         let refresh_token = new_refresh_token();
         let expires_at = add(issued_at, self.policy.login_check_ttl);
         let token_record = TokenRecord {
-            hash: TokenHash::of(&token),
+            hash: TokenHash::of(token.expose()),
             kind: TokenKind::LoginCheck,
             principal_id: principal.id,
             session_id: Some(session_id),
@@ -63,7 +74,7 @@ impl LoginService {
             expires_at,
         };
         let refresh_record = RefreshRecord {
-            hash: TokenHash::of(&refresh_token),
+            hash: TokenHash::of(refresh_token.expose()),
             session_id,
             issued_at,
             expires_at: add(issued_at, self.policy.refresh_ttl),

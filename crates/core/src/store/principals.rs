@@ -1,0 +1,26 @@
+//! Storage of principals and their passwords.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::error::StoreError;
+use crate::model::{NewPrincipal, Principal, PrincipalId};
+
+#[async_trait]
+pub trait PrincipalStore: Send + Sync + 'static {
+    /// `Conflict` if the name is taken.
+    async fn create_principal(&self, new: NewPrincipal) -> Result<Principal, StoreError>;
+    /// Creates the principal unless one of that name exists; `true` if created.
+    /// Safe when several processes seed the same database at once.
+    async fn create_principal_if_absent(&self, new: NewPrincipal) -> Result<bool, StoreError>;
+    async fn principal_by_name(&self, name: &str) -> Result<Option<Principal>, StoreError>;
+    /// The principal and its password hash (if it has a password).
+    async fn password_of(&self, name: &str) -> Result<Option<(Principal, Option<String>)>, StoreError>;
+    async fn list_principals(&self) -> Result<Vec<Principal>, StoreError>;
+    async fn set_enabled(&self, id: PrincipalId, enabled: bool) -> Result<(), StoreError>;
+    async fn set_password(&self, id: PrincipalId, phc: Option<String>) -> Result<(), StoreError>;
+    /// Removes the principal and everything it holds (keys, sessions, tokens).
+    async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError>;
+    /// Voids every token issued to the principal at or before `at`.
+    async fn revoke_principal_tokens(&self, id: PrincipalId, at: OffsetDateTime) -> Result<(), StoreError>;
+}
