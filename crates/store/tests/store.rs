@@ -420,3 +420,101 @@ async fn sessions_are_swept_once_their_last_token_expires_and_not_before() {
         );
     }
 }
+
+/// How many rows of `table` belong to `principal` (`column` names it), read
+/// straight from the database the URL names.
+async fn rows_of(url: &str, table: &str, column: &str, principal: Uuid) -> i64 {
+    use sqlx::Connection as _;
+    let sql = format!("SELECT count(*) FROM {table} WHERE {column} = $1");
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(&sql).bind(principal).fetch_one(&mut conn).await.expect("count")
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(&sql).bind(principal).fetch_one(&mut conn).await.expect("count")
+    }
+}
+
+/// Every row a principal holds: API keys, access keys, sessions, refresh
+/// tokens (through its sessions) and access tokens.
+async fn held_by(url: &str, principal: Uuid) -> Vec<(&'static str, i64)> {
+    let mut held = vec![
+        ("api_keys", rows_of(url, "api_keys", "principal_id", principal).await),
+        ("access_keys", rows_of(url, "access_keys", "principal_id", principal).await),
+        ("sessions", rows_of(url, "sessions", "principal_id", principal).await),
+        (
+            "refresh_tokens",
+            rows_of(
+                url,
+                "refresh_tokens r JOIN sessions s ON s.id = r.session_id",
+                "s.principal_id",
+                principal,
+            )
+            .await,
+        ),
+        ("tokens", rows_of(url, "tokens", "principal_id", principal).await),
+    ];
+    if url.starts_with("sqlite:") {
+        held.push(("token_journal", rows_of(url, "token_journal", "principal_id", principal).await));
+    }
+    held
+}
+
+#[tokio::test]
+async fn removing_a_principal_removes_everything_it_holds_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut urls = vec![("sqlite", format!("sqlite://{}", dir.path().join("cascade.db").display()))];
+    if let Ok(base) = std::env::var("TEST_POSTGRES_URL") {
+        urls.push(("postgres", fresh_schema(&base).await));
+    }
+    for (backend, url) in urls {
+        let store = open(&url, &StoreOptions::default(), OpenMode::Create).await.expect(backend);
+        let mut people = Vec::new();
+        for name in ["alice", "bob"] {
+            let who = store.create_principal(principal(name)).await.expect(backend);
+            store
+                .insert_api_key(tollgate_core::model::ApiKeyRecord {
+                    id: tollgate_core::model::CredentialId(Uuid::new_v4()),
+                    principal_id: who.id,
+                    key_hash: [u8::try_from(name.len()).expect("short"); 32],
+                    created_at: now(),
+                    expires_at: None,
+                })
+                .await
+                .expect(backend);
+            store
+                .insert_access_key(tollgate_core::model::AccessKeyRecord {
+                    id: tollgate_core::model::CredentialId(Uuid::new_v4()),
+                    principal_id: who.id,
+                    access_key: random_hex(20),
+                    secret_hash: [7; 32],
+                    state: tollgate_core::model::AccessKeyState::Active,
+                    created_at: now(),
+                    expires_at: None,
+                })
+                .await
+                .expect(backend);
+            let session = SessionRecord { id: Uuid::new_v4(), principal_id: who.id, created_at: now() };
+            let (_, first) = token(&who, Duration::from_secs(600));
+            let refresh = RefreshRecord {
+                hash: TokenHash::of(&random_hex(16)),
+                session_id: session.id,
+                issued_at: now(),
+                expires_at: add(now(), Duration::from_secs(600)),
+            };
+            store.insert_session(NewSession { session, token: first, refresh }).await.expect(backend);
+            store.insert_token(token(&who, Duration::from_secs(600)).1).await.expect(backend);
+            people.push(who);
+        }
+        let (alice, bob) = (&people[0], &people[1]);
+        let before = held_by(&url, bob.id.0).await;
+        // A key of each kind, a session, its refresh token, two access tokens.
+        let held: i64 = held_by(&url, alice.id.0).await.iter().map(|(_, rows)| rows).sum();
+        assert_eq!(held, 6, "{backend}: the principal holds less than was written");
+        store.remove_principal(alice.id).await.expect(backend);
+        for (table, rows) in held_by(&url, alice.id.0).await {
+            assert_eq!(rows, 0, "{backend}: {table} still holds rows of the removed principal");
+        }
+        assert_eq!(held_by(&url, bob.id.0).await, before, "{backend}: another principal's rows were touched");
+    }
+}

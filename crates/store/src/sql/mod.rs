@@ -8,8 +8,8 @@ pub(crate) mod queries;
 mod store_impl;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tollgate_core::StoreError;
 use tollgate_core::error::WriteFailure;
@@ -130,27 +130,63 @@ pub(crate) struct SqlStore<D: Driver> {
     pub(crate) health: Arc<WriteHealth>,
 }
 
-/// Whether writes currently work. A failed write marks the store failing
-/// (readiness answers 503) until a write succeeds again; a lost database
-/// file marks it lost for good (until a restart opens the file anew).
+/// Whether writes currently work, for readiness.
+///
+/// A failed write marks the store failing; it counts as failing for at
+/// least [`FAILING_HOLD`] after the last failure and until a write succeeds
+/// after that. The hold matters on a full disk: there some commits still fit
+/// in space SQLite had already claimed while others do not, and readiness
+/// must not flicker back to ready between them. With no traffic, readiness
+/// itself tries a small write once the hold has passed.
+///
+/// A lost database file marks the store lost for good (until a restart
+/// opens the file anew).
 #[derive(Default)]
 pub(crate) struct WriteHealth {
-    failing: AtomicBool,
+    state: Mutex<HealthState>,
     lost: Mutex<Option<String>>,
 }
 
+#[derive(Default)]
+struct HealthState {
+    /// When the last write failed, and how.
+    last_failure: Option<(Instant, StoreError)>,
+    /// Whether a write succeeded after it.
+    succeeded_since: bool,
+}
+
+/// How long after a failed write the store counts as failing at least.
+pub(crate) const FAILING_HOLD: Duration = Duration::from_secs(2);
+
+/// What readiness should answer.
+pub(crate) enum Readiness {
+    Ready,
+    Failing(StoreError),
+    /// The hold has passed with no write since: a write must show it.
+    Unproven,
+}
+
 impl WriteHealth {
+    fn state(&self) -> std::sync::MutexGuard<'_, HealthState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Notes how a write ended, logging only the changes (a full disk under
     /// load would otherwise log every request).
     pub(crate) fn record(&self, result: &Result<(), StoreError>) {
+        let mut state = self.state();
         match result {
             Ok(()) => {
-                if self.failing.swap(false, Ordering::AcqRel) {
+                if state.last_failure.is_some() && !state.succeeded_since {
                     tracing::info!("database writes succeed again");
                 }
+                state.succeeded_since = true;
             }
             Err(err @ StoreError::WriteFailed { class, .. }) if *class != WriteFailure::Constraint => {
-                if !self.failing.swap(true, Ordering::AcqRel) {
+                let was_healthy = state.last_failure.is_none() || state.succeeded_since;
+                *state =
+                    HealthState { last_failure: Some((Instant::now(), err.clone())), succeeded_since: false };
+                if was_healthy {
                     tracing::error!(
                         error = %tollgate_core::error::report(err),
                         "database writes fail; logins answer 500 and /readyz 503 until a write succeeds"
@@ -161,8 +197,20 @@ impl WriteHealth {
         }
     }
 
-    pub(crate) fn is_failing(&self) -> bool {
-        self.failing.load(Ordering::Acquire)
+    pub(crate) fn readiness(&self) -> Readiness {
+        if let Some(lost) = self.lost() {
+            return Readiness::Failing(lost);
+        }
+        let mut state = self.state();
+        match &state.last_failure {
+            None => Readiness::Ready,
+            Some((at, err)) if at.elapsed() < FAILING_HOLD => Readiness::Failing(err.clone()),
+            Some(_) if state.succeeded_since => {
+                state.last_failure = None;
+                Readiness::Ready
+            }
+            Some(_) => Readiness::Unproven,
+        }
     }
 
     /// The database is not the one this store opened any more.

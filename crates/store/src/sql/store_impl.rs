@@ -288,20 +288,22 @@ macro_rules! sql_store {
             #[async_trait]
             impl Database for This {
                 async fn ping(&self) -> Result<(), StoreError> {
-                    if let Some(lost) = self.health.lost() {
-                        return Err(lost);
+                    match self.health.readiness() {
+                        crate::sql::Readiness::Failing(err) => return Err(err),
+                        // Writes failed and none was tried since: only a
+                        // write shows whether they work again.
+                        crate::sql::Readiness::Unproven => {
+                            self.write(|conn| {
+                                Box::pin(async move {
+                                    sqlx::query(q::PROBE_WRITE).execute(conn).await?;
+                                    Ok(())
+                                })
+                            })
+                            .await?;
+                        }
+                        crate::sql::Readiness::Ready => {}
                     }
                     sqlx::query("SELECT 1").execute(&self.read).await.map_err(store_error)?;
-                    // While writes fail, only a write shows they work again.
-                    if self.health.is_failing() {
-                        self.write(|conn| {
-                            Box::pin(async move {
-                                sqlx::query(q::PROBE_WRITE).execute(conn).await?;
-                                Ok(())
-                            })
-                        })
-                        .await?;
-                    }
                     Ok(())
                 }
 

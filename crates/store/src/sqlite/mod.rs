@@ -82,7 +82,7 @@ pub(crate) async fn open(
         // touch many pages of `tokens`.
         .connect_with(connect.clone().pragma("cache_size", "-65536"))
         .await
-        .map_err(OpenError::Connect)?;
+        .map_err(|err| connect_error(err, &path))?;
     if options.verify_integrity {
         quick_check(&write, &path).await?;
     }
@@ -105,6 +105,17 @@ pub(crate) async fn open(
         identity.map(|identity| (path, identity, store.health.clone())),
     );
     Ok(store)
+}
+
+/// A file SQLite cannot even open as a database is corrupt, and says so.
+fn connect_error(err: sqlx::Error, path: &std::path::Path) -> OpenError {
+    let damaged = matches!(&err, sqlx::Error::Database(db)
+        if db.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 11 | 26)));
+    if damaged {
+        OpenError::Corrupt { path: path.to_owned(), report: err.to_string() }
+    } else {
+        OpenError::Connect(err)
+    }
 }
 
 /// Refuses a file whose pages are damaged, with SQLite's own report.

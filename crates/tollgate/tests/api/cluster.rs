@@ -37,11 +37,21 @@ struct Node {
 }
 
 impl Node {
+    /// A node that seeds the documents' demo credentials.
     async fn start(database_url: &str, extra_env: &[(&str, &str)]) -> Self {
+        Self::start_serving(database_url, extra_env, true).await
+    }
+
+    async fn start_serving(database_url: &str, extra_env: &[(&str, &str)], demo: bool) -> Self {
         let port =
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut args = vec!["serve", "--listen", &listen];
+        if demo {
+            args.push("--demo");
+        }
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .args(&args)
             .env("TOLLGATE_DATABASE_URL", database_url)
             .envs(extra_env.iter().copied())
             .env("RUST_LOG", "info")
@@ -211,6 +221,96 @@ async fn migrate_data_copies_a_sqlite_database_into_postgres() {
         200,
         "API keys (keyed hashes) still match"
     );
+}
+
+/// Runs a command that must fail; its standard error.
+fn cli_fails(database_url: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["--database", database_url])
+        .args(args)
+        .output()
+        .expect("run tollgate");
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs a command that reads its password from standard input.
+fn cli_with_password(database_url: &str, args: &[&str], password: &str) -> Value {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["--database", database_url, "--json"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tollgate");
+    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("password");
+    let out = child.wait_with_output().expect("output");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[tokio::test]
+async fn migrate_data_into_a_target_started_once_copies_credentials_that_all_work() {
+    let Some(base) = test_postgres() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = format!("sqlite://{}", dir.path().join("old.db").display());
+    let node = Node::start(&sqlite, &[]).await;
+    cli_with_password(&sqlite, &["principal", "add", "mover", "--password-stdin"], "moving-day-1");
+    let api_key = cli(&sqlite, &["apikey", "issue", "mover"]);
+    let access = cli(&sqlite, &["accesskey", "create", "mover"]);
+    let a = node.json("/v1/login_check", A_LOGIN).await;
+    drop(node);
+
+    // The target ran once: it generated key material of its own, and holds
+    // nothing that depends on it.
+    let postgres = fresh_postgres_schema(&base).await;
+    drop(Node::start_serving(&postgres, &[], false).await);
+    let report = cli(&sqlite, &["migrate-data", "--from", &sqlite, "--to", &postgres]);
+    assert_eq!(report["copied"]["principals"], 4, "{report}");
+    assert_eq!(report["copied"]["apiKeys"], 2, "{report}");
+    assert_eq!(report["copied"]["accessKeys"], 2, "{report}");
+
+    let moved = Node::start_serving(&postgres, &[], false).await;
+    // Every kind of credential copied works: passwords, API keys, access
+    // keys (contract C and OAuth 2.0), and tokens issued before the move.
+    assert_eq!(moved.post("/v1/login_check", "application/json", A_LOGIN).await.0, 200);
+    let mover = json!({ "username": "mover", "password": "moving-day-1" }).to_string();
+    assert_eq!(moved.post("/v1/login_check", "application/json", &mover).await.0, 200);
+    assert_eq!(moved.post("/api/login", "application/json", B_LOGIN).await.0, 200);
+    let movers_key = json!({ "UserLogin": "mover", "ApiKey": api_key["apiKey"] }).to_string();
+    assert_eq!(moved.post("/api/login", "application/json", &movers_key).await.0, 200);
+    assert_eq!(moved.post("/login", "application/json", C_LOGIN).await.0, 201);
+    let movers_access = json!({ "accessKey": access["accessKey"], "secret": access["secret"] }).to_string();
+    assert_eq!(moved.post("/login", "application/json", &movers_access).await.0, 201);
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        access["accessKey"].as_str().expect("key"),
+        form_urlencoded::byte_serialize(access["secret"].as_str().expect("secret").as_bytes())
+            .collect::<String>()
+    );
+    assert_eq!(moved.post("/oauth2/token", "application/x-www-form-urlencoded", &form).await.0, 200);
+    assert_eq!(moved.verify(a["token"].as_str().expect("token")).await, 200);
+}
+
+#[tokio::test]
+async fn migrate_data_refuses_a_seeded_target_before_copying_anything() {
+    let Some(base) = test_postgres() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = format!("sqlite://{}", dir.path().join("old.db").display());
+    drop(Node::start(&sqlite, &[]).await);
+    cli_with_password(&sqlite, &["principal", "add", "mover", "--password-stdin"], "moving-day-1");
+    // The target was seeded on its own: the same names under other ids,
+    // and other key material that its keys depend on.
+    let postgres = fresh_postgres_schema(&base).await;
+    drop(Node::start(&postgres, &[]).await);
+    let before = cli(&postgres, &["principal", "list"]);
+
+    let stderr = cli_fails(&sqlite, &["migrate-data", "--from", &sqlite, "--to", &postgres]);
+    assert!(stderr.contains("nothing copied"), "{stderr}");
+    assert!(stderr.contains("Copy into an empty database"), "{stderr}");
+    assert_eq!(cli(&postgres, &["principal", "list"]), before, "the target changed");
 }
 
 /// A PostgreSQL cluster of the test's own, on its own port, so that stopping

@@ -8,6 +8,7 @@ mod accesskey;
 mod apikey;
 mod cli;
 mod cluster;
+mod faults;
 mod forward_auth;
 mod helpers;
 mod jwks;
