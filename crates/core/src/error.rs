@@ -134,6 +134,10 @@ pub enum VerifyError {
     /// A correctly signed JWT whose `uid` is not its access key's holder.
     #[error("token claims do not match its access key")]
     ClaimsMismatch,
+    /// A correctly signed JWT issued in the future, not valid yet, or meant
+    /// to live longer than the configured lifetime (RFC 8725).
+    #[error("token time claims refused")]
+    TimeClaims(#[source] crate::jwt::TimeClaimError),
     #[error("token expired")]
     Expired,
     #[error("token revoked")]

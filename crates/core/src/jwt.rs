@@ -60,7 +60,46 @@ pub struct VerifiedClaims {
     pub iat: i64,
     pub exp: i64,
     #[serde(default)]
+    pub nbf: Option<i64>,
+    #[serde(default)]
     pub jti: Option<Uuid>,
+}
+
+impl VerifiedClaims {
+    /// RFC 8725's checks of the time claims, at `now` (Unix seconds): not
+    /// expired, not issued in the future, already valid (`nbf`), and not
+    /// meant to live longer than Tollgate issues tokens for — a correctly
+    /// signed token that breaks these was not made by this service's rules
+    /// (a leaked key, a bug) and is refused. `leeway` forgives clock skew
+    /// between nodes.
+    pub fn judge_times(&self, now: i64, leeway: i64, longest_lifetime: i64) -> Result<(), TimeClaimError> {
+        if self.exp.saturating_add(leeway) < now {
+            return Err(TimeClaimError::Expired);
+        }
+        if self.iat > now.saturating_add(leeway) {
+            return Err(TimeClaimError::IssuedInTheFuture);
+        }
+        if self.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return Err(TimeClaimError::NotYetValid);
+        }
+        if self.exp.saturating_sub(self.iat) > longest_lifetime {
+            return Err(TimeClaimError::LivesTooLong);
+        }
+        Ok(())
+    }
+}
+
+/// Which time claim a JWT broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TimeClaimError {
+    #[error("expired")]
+    Expired,
+    #[error("issued in the future (iat)")]
+    IssuedInTheFuture,
+    #[error("not valid yet (nbf)")]
+    NotYetValid,
+    #[error("lifetime (exp - iat) longer than the configured one")]
+    LivesTooLong,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -54,7 +54,11 @@ pub struct Principal {
 #[derive(Debug, Clone)]
 pub struct NewPrincipal {
     pub id: PrincipalId,
+    /// The name in normal form (NFC).
     pub name: String,
+    /// The name's case-folded form: unique, so that names differing only in
+    /// letter case or Unicode form cannot both exist.
+    pub name_key: String,
     pub roles: Vec<String>,
     pub realm: Option<String>,
     pub attributes: BTreeMap<String, String>,

@@ -72,6 +72,10 @@ fn bearer_token(headers: &HeaderMap) -> Bearer<'_> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Bearer::Absent;
     };
+    // Two lines, equal or not, are ambiguous: refused, never picked from.
+    if crate::http_util::repeated(headers, &AUTHORIZATION) {
+        return Bearer::Malformed;
+    }
     // What `HeaderValue::to_str` accepts (visible ASCII and tabs), checked
     // in one branch-free pass instead of its byte-by-byte loop.
     let visible = |b: u8| (b == b'\t') | (0x20..0x7f).contains(&b);
@@ -106,7 +110,7 @@ fn required_roles(query: Option<&str>) -> impl Iterator<Item = String> + '_ {
 fn reason(err: &VerifyError) -> &'static str {
     match err {
         VerifyError::Unknown => "unknown",
-        VerifyError::Invalid(_) | VerifyError::ClaimsMismatch => "invalid",
+        VerifyError::Invalid(_) | VerifyError::ClaimsMismatch | VerifyError::TimeClaims(_) => "invalid",
         VerifyError::Expired => "expired",
         VerifyError::Revoked => "revoked",
         VerifyError::PrincipalDisabled => "disabled",

@@ -53,17 +53,32 @@ pub(crate) fn log_failure(place: &'static str, err: &(dyn std::error::Error + 's
 /// anything bigger is refused before it is parsed.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The one value of header `name`, or `None` if it is absent or sent more
+/// than once: two lines are ambiguous (the first winning for us and the last
+/// for a proxy is how requests get smuggled), so they count as none.
+pub(crate) fn single<'h>(headers: &'h HeaderMap, name: &axum::http::HeaderName) -> Option<&'h HeaderValue> {
+    let mut values = headers.get_all(name).iter();
+    let value = values.next()?;
+    values.next().is_none().then_some(value)
+}
+
+/// Whether header `name` was sent more than once.
+pub(crate) fn repeated(headers: &HeaderMap, name: &axum::http::HeaderName) -> bool {
+    headers.get_all(name).iter().nth(1).is_some()
+}
+
 /// The media type of `Content-Type`, lower-cased, without parameters
-/// (`application/json; charset=utf-8` → `application/json`).
+/// (`application/json; charset=utf-8` → `application/json`); `None` when
+/// absent or sent twice (the contract's media-type error).
 pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let value = single(headers, &CONTENT_TYPE)?.to_str().ok()?;
     let essence = value.split(';').next()?.trim();
     (!essence.is_empty()).then(|| essence.to_ascii_lowercase())
 }
 
 /// The `charset` parameter of `Content-Type`, lower-cased, if any.
 pub(crate) fn charset(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let value = single(headers, &CONTENT_TYPE)?.to_str().ok()?;
     value.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
         name.trim()

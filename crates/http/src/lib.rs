@@ -29,17 +29,32 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub service: Arc<LoginService>,
     pub metrics: Option<PrometheusHandle>,
-    /// Where clients reach this service (the OAuth 2.0 issuer), if configured.
-    pub public_url: Option<String>,
+    /// The OAuth 2.0 issuer: `public_url`, else the main listener's address
+    /// once bound. Never taken from a request (`Host` is the client's to say).
+    issuer: std::sync::OnceLock<String>,
 }
 
 impl AppState {
+    /// `public_url` is where clients reach this service, if configured.
     pub fn new(
         service: Arc<LoginService>,
         metrics: Option<PrometheusHandle>,
         public_url: Option<String>,
     ) -> Self {
-        Self(Arc::new(Shared { service, metrics, public_url }))
+        let issuer = std::sync::OnceLock::new();
+        if let Some(url) = public_url {
+            let _ = issuer.set(url.trim_end_matches('/').to_owned());
+        }
+        Self(Arc::new(Shared { service, metrics, issuer }))
+    }
+
+    /// Without `public_url`, the issuer is the main listener's address.
+    pub fn listening_on(&self, main: std::net::SocketAddr) {
+        let _ = self.0.issuer.set(format!("http://{main}"));
+    }
+
+    pub(crate) fn issuer(&self) -> &str {
+        self.0.issuer.get().map_or("http://127.0.0.1:8080", String::as_str)
     }
 }
 

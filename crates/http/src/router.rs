@@ -3,10 +3,13 @@
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::header::X_CONTENT_TYPE_OPTIONS;
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{any, get};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::contracts::{accesskey, apikey, login_check};
 use crate::forward_auth::VERIFY_PATH;
@@ -67,39 +70,70 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         .route(&format!("{VERIFY_PATH}/{{*original}}"), any(forward_auth::verify))
         .route(JWKS_PATH, get(health::jwks))
         .merge(crate::oauth2::routes());
-    let mut extra: Vec<(SocketAddr, Router<AppState>)> = Vec::new();
+    // Contract B's path where it is served, for its other letter cases.
+    let mut main_apikey_path = None;
+    let mut extra: Vec<(SocketAddr, Router<AppState>, Option<String>)> = Vec::new();
 
     let contracts = [
-        (&settings.login_check, login_check::routes(&settings.login_check.path)),
-        (&settings.apikey, apikey::routes(&settings.apikey.path)),
-        (&settings.accesskey, accesskey::routes(&settings.accesskey.path)),
+        (&settings.login_check, login_check::routes(&settings.login_check.path), false),
+        (&settings.apikey, apikey::routes(&settings.apikey.path), true),
+        (&settings.accesskey, accesskey::routes(&settings.accesskey.path), false),
     ];
-    for (mount, routes) in contracts {
+    for (mount, routes, is_apikey) in contracts {
         if !mount.enabled {
             continue;
         }
+        let apikey_path = is_apikey.then(|| mount.path.clone());
         match mount.listen {
             // Port 0 asks for a fresh port, so it is never "the same" address.
-            Some(addr) if addr != settings.listen || addr.port() == 0 => {
-                extra.push((addr, Router::new().route(HEALTHZ_PATH, get(health::healthz)).merge(routes)))
+            Some(addr) if addr != settings.listen || addr.port() == 0 => extra.push((
+                addr,
+                Router::new().route(HEALTHZ_PATH, get(health::healthz)).merge(routes),
+                apikey_path,
+            )),
+            _ => {
+                main = main.merge(routes);
+                main_apikey_path = main_apikey_path.or(apikey_path);
             }
-            _ => main = main.merge(routes),
         }
     }
 
-    std::iter::once((settings.listen, main))
+    std::iter::once((settings.listen, main, main_apikey_path))
         .chain(extra)
-        .map(|(addr, router)| Listener { addr, router: finish(router, state.clone()) })
+        .map(|(addr, router, apikey_path)| Listener {
+            addr,
+            router: finish(router, state.clone(), apikey_path),
+        })
         .collect()
 }
 
 /// Fallbacks and safety nets common to every listener: unknown URLs and
-/// methods get a JSON error list, a panic gets a JSON 500, never HTML.
-fn finish(router: Router<AppState>, state: AppState) -> Router {
+/// methods get a JSON error list, a panic gets a JSON 500, never HTML; every
+/// response tells browsers not to guess its content type.
+fn finish(router: Router<AppState>, state: AppState, apikey_path: Option<String>) -> Router {
+    let fallback = move |state: State<AppState>, request: Request| {
+        let apikey_path = apikey_path.clone();
+        async move {
+            match apikey_path {
+                Some(path) if apikey::is_path_in_other_case(&path, request.uri().path()) => {
+                    if request.method() == Method::POST {
+                        apikey::login(state, request).await
+                    } else {
+                        method_not_allowed().await
+                    }
+                }
+                _ => not_found().await,
+            }
+        }
+    };
     router
-        .fallback(not_found)
+        .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| login_check::internal_error()))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 

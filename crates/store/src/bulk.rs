@@ -1,7 +1,10 @@
 //! Bulk seeding for the scale benchmark (`bench/scale.sh`): many principals
 //! and live tokens written through the store's own schema with multi-row
 //! INSERTs, far faster than one login at a time. Token `i` is the plain text
-//! `bench-token-<i>`, so a load generator can present random valid tokens.
+//! `benchtoken<i, 22 digits>` (the shape of a contract A token: 32 ×
+//! `[a-z0-9]`), so a load generator can present random valid tokens. They
+//! carry no keyed tag: the database holds tokens when a server first starts
+//! on it, so untagged tokens are looked up for as long as tokens live.
 
 use tollgate_core::secret::TokenHash;
 use tollgate_core::time_util::{now, to_millis};
@@ -15,7 +18,7 @@ const ROWS_PER_TRANSACTION: u64 = 20_000;
 
 /// The plain text of seeded token `i`.
 pub fn bench_token(i: u64) -> String {
-    format!("bench-token-{i}")
+    format!("benchtoken{i:022}")
 }
 
 fn principal_id(i: u64) -> Uuid {
@@ -54,6 +57,7 @@ pub async fn seed_scale(
                     Cell::Text(None),
                     Cell::Int(Some(created)),
                     Cell::Int(None),
+                    Cell::Text(Some(format!("bench-{i}"))),
                 ]
             })
             .collect();

@@ -77,6 +77,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("password_hash", Text),
             ("created_at", Int),
             ("tokens_revoked_at", Int),
+            ("name_key", Text),
         ],
         live_only: false,
         natural_key: Some(1),

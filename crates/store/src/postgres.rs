@@ -41,6 +41,8 @@ impl crate::sql::AccessTokens<sqlx::Postgres> for TokensTable {
     /// a batch written while the last one flushes shares that flush.
     const BATCHES_IN_FLIGHT: usize = 2;
 
+    const TABLES: &'static [&'static str] = &["tokens"];
+
     const DELETE_PRINCIPAL_TOKENS: &'static [&'static str] = &["DELETE FROM tokens WHERE principal_id = $1"];
 
     async fn append<'e, E>(&self, executor: E, tokens: &[&TokenRecord]) -> Result<(), sqlx::Error>
@@ -132,5 +134,7 @@ pub(crate) async fn open(url: &str, options: &StoreOptions) -> Result<PgStore, O
     // sqlx holds an advisory lock while migrating, so nodes starting
     // together apply each migration exactly once.
     sqlx::migrate!("migrations/postgres").run(&pool).await?;
-    Ok(PgStore::from_pools(pool.clone(), pool, Arc::new(TokensTable), Postgres))
+    let store = PgStore::from_pools(pool.clone(), pool, Arc::new(TokensTable), Postgres);
+    store.fill_in_name_keys().await.map_err(OpenError::Setup)?;
+    Ok(store)
 }

@@ -47,6 +47,7 @@ fn principal(name: &str) -> NewPrincipal {
     NewPrincipal {
         id: tollgate_core::PrincipalId::new(),
         name: name.into(),
+        name_key: tollgate_core::names::collision_key(name),
         roles: vec!["r".into()],
         realm: Some("Partner".into()),
         attributes: [("domain".to_owned(), "/x".to_owned())].into(),

@@ -95,6 +95,16 @@ pub struct Config {
     pub apikey: ContractConfig<ApiKeyDefaults>,
     pub accesskey: ContractConfig<AccessKeyDefaults>,
     pub jwt: JwtConfig,
+    pub secrets: SecretsConfig,
+}
+
+/// `[secrets]`: how key material is kept at rest.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// A file holding the master key (32 random bytes as 64 hex characters
+    /// or base64) under which key material in the database is sealed.
+    pub master_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -177,6 +187,7 @@ impl Default for Config {
             apikey: ContractConfig::default(),
             accesskey: ContractConfig::default(),
             jwt: JwtConfig::default(),
+            secrets: SecretsConfig::default(),
         }
     }
 }
@@ -433,6 +444,16 @@ impl Config {
         Ok(())
     }
 
+    /// The master key, if `secrets.master_key_file` names one.
+    pub fn master_key(&self) -> Result<Option<tollgate_core::master_key::MasterKey>, ConfigError> {
+        self.secrets
+            .master_key_file
+            .as_deref()
+            .map(tollgate_core::master_key::MasterKey::load)
+            .transpose()
+            .map_err(|err| ConfigError::Invalid(format!("secrets.master_key_file: {err}")))
+    }
+
     /// The configured JWT algorithm.
     pub fn jwt_algorithm(&self) -> Result<SigningAlgorithm, ConfigError> {
         SigningAlgorithm::parse(&self.jwt.algorithm).ok_or_else(|| {
@@ -450,6 +471,8 @@ impl Config {
         let secret = match (&self.jwt.secret, &self.jwt.secret_file) {
             (Some(secret), _) => secret.expose().as_bytes().to_vec(),
             (None, Some(path)) => {
+                tollgate_core::master_key::check_private_file(path)
+                    .map_err(|err| ConfigError::Invalid(format!("jwt.secret_file: {err}")))?;
                 let mut bytes = std::fs::read(path).map_err(|err| {
                     ConfigError::Invalid(format!("jwt.secret_file: cannot read {}: {err}", path.display()))
                 })?;
@@ -506,7 +529,8 @@ mod tests {
         assert_eq!(find("apikey.enabled"), Some(Key { path: "apikey.enabled".into(), text: false }));
         assert_eq!(find("login_check.token_ttl").map(|key| key.text), Some(true));
         assert!(find("apikey.contract").is_none());
-        assert_eq!(keys.len(), 22, "{keys:?}");
+        assert_eq!(find("secrets.master_key_file").map(|key| key.text), Some(true));
+        assert_eq!(keys.len(), 23, "{keys:?}");
     }
 
     #[test]

@@ -59,6 +59,7 @@ impl AdminService {
         if !self.store.insert_access_key(record).await? {
             return Ok(None);
         }
+        self.created(crate::login::CreatedKey::AccessKey(&access_key));
         self.audit(context, "accesskey.create", &access_key);
         Ok(Some(CreatedAccessKey {
             id,

@@ -33,8 +33,9 @@ impl AdminService {
         let principal = self.find_principal(name).await?;
         let api_key = new_api_key();
         let record = self.api_key_record(&principal, &api_key, expires_at)?;
-        let (id, created_at) = (record.id, record.created_at);
+        let (id, created_at, hash) = (record.id, record.created_at, record.key_hash);
         self.store.insert_api_key(record).await?;
+        self.created(crate::login::CreatedKey::ApiKey(&hash));
         self.audit(context, "apikey.issue", &id.to_string());
         Ok(IssuedApiKey { id, principal: principal.name, api_key, expires_at, created_at })
     }
@@ -49,9 +50,10 @@ impl AdminService {
     ) -> Result<bool, AdminError> {
         let principal = self.find_principal(name).await?;
         let record = self.api_key_record(&principal, api_key, None)?;
-        let id = record.id;
+        let (id, hash) = (record.id, record.key_hash);
         let added = self.store.insert_api_key(record).await?;
         if added {
+            self.created(crate::login::CreatedKey::ApiKey(&hash));
             self.audit(context, "apikey.issue", &id.to_string());
         }
         Ok(added)

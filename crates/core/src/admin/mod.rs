@@ -109,6 +109,13 @@ impl AdminService {
         }
     }
 
+    /// After a key was created: this node knows it exists at once.
+    fn created(&self, key: crate::login::CreatedKey<'_>) {
+        if let Some(caches) = &self.caches {
+            caches.key_created(key);
+        }
+    }
+
     /// Records one management action. Written to the log here; the audit
     /// trail in the database joins it (same call, every entry point).
     fn audit(&self, context: &AdminContext, action: &'static str, target: &str) {

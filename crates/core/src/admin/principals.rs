@@ -25,16 +25,15 @@ pub struct PrincipalSpec {
     pub attributes: BTreeMap<String, String>,
 }
 
-fn check_name(name: &str) -> Result<(), AdminError> {
-    if name.is_empty() || name.len() > 256 {
-        return Err(AdminError::Invalid("a principal name must be 1 to 256 bytes long".into()));
-    }
-    if name.chars().any(char::is_control) || name.trim() != name {
-        return Err(AdminError::Invalid(
-            "a principal name may not contain control characters or surrounding spaces".into(),
-        ));
-    }
-    Ok(())
+/// Fewest characters (code points) of a password an operator sets.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Whether a password's length is checked: always, except for `--demo`'s
+/// documented ones (`1234`, `admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PasswordRule {
+    Enforced,
+    DemoExempt,
 }
 
 /// Text that travels in headers and claims: no control characters.
@@ -42,8 +41,10 @@ fn plain_text(text: &str) -> bool {
     !text.chars().any(char::is_control)
 }
 
-fn check_spec(spec: &PrincipalSpec) -> Result<(), AdminError> {
-    check_name(&spec.name)?;
+/// Checks an operator's principal, and puts its name in normal form (NFC).
+fn check_spec(spec: &mut PrincipalSpec, rule: PasswordRule) -> Result<(), AdminError> {
+    spec.name = crate::names::canonical_new_name(&spec.name)
+        .map_err(|err| AdminError::Invalid(format!("invalid principal name: {err}")))?;
     for role in &spec.roles {
         // Roles travel comma-joined in X-Auth-Roles.
         if role.is_empty() || role.contains(',') || !plain_text(role) {
@@ -70,14 +71,17 @@ fn check_spec(spec: &PrincipalSpec) -> Result<(), AdminError> {
         }
     }
     if let Some(password) = &spec.password {
-        check_password(password)?;
+        check_password(password, rule)?;
     }
     Ok(())
 }
 
-fn check_password(password: &Password) -> Result<(), AdminError> {
+fn check_password(password: &Password, rule: PasswordRule) -> Result<(), AdminError> {
     if password.expose().is_empty() {
         return Err(AdminError::Invalid("the password is empty".into()));
+    }
+    if rule == PasswordRule::Enforced && password.expose().chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AdminError::Invalid(format!("a password has at least {MIN_PASSWORD_CHARS} characters")));
     }
     Ok(())
 }
@@ -91,11 +95,23 @@ async fn hash(password: Option<Password>) -> Result<Option<String>, AdminError> 
 }
 
 impl AdminService {
-    async fn new_principal(&self, spec: PrincipalSpec) -> Result<NewPrincipal, AdminError> {
-        check_spec(&spec)?;
+    async fn new_principal(
+        &self,
+        mut spec: PrincipalSpec,
+        rule: PasswordRule,
+    ) -> Result<NewPrincipal, AdminError> {
+        check_spec(&mut spec, rule)?;
+        // Names that differ only in letter case or Unicode form (`USER`,
+        // `user`; NFC and NFD `café`) would be two principals to a program
+        // and one to a person: the second is refused.
+        let folded = crate::names::collision_key(&spec.name);
+        if let Some(existing) = self.store.principal_by_collision_key(&folded).await? {
+            return Err(AdminError::NameTaken(existing.name));
+        }
         Ok(NewPrincipal {
             id: spec.id.unwrap_or_default(),
             password_hash: hash(spec.password).await?,
+            name_key: folded,
             name: spec.name,
             roles: spec.roles,
             realm: spec.realm,
@@ -109,8 +125,8 @@ impl AdminService {
         context: &AdminContext,
         spec: PrincipalSpec,
     ) -> Result<Principal, AdminError> {
-        let name = spec.name.clone();
-        let new = self.new_principal(spec).await?;
+        let new = self.new_principal(spec, PasswordRule::Enforced).await?;
+        let name = new.name.clone();
         let principal = self.store.create_principal(new).await.map_err(|err| match err {
             StoreError::Conflict(_) => AdminError::NameTaken(name),
             other => other.into(),
@@ -119,8 +135,9 @@ impl AdminService {
         Ok(principal)
     }
 
-    /// Adds the principal unless one of that name exists (demo seeding; safe
-    /// when several processes do it at once). `true` if it was created.
+    /// Adds the principal unless one of that name exists (demo seeding, with
+    /// the documents' own short passwords; safe when several processes do it
+    /// at once). `true` if it was created.
     pub async fn ensure_principal(
         &self,
         context: &AdminContext,
@@ -130,7 +147,12 @@ impl AdminService {
             return Ok(false);
         }
         let name = spec.name.clone();
-        let created = self.store.create_principal_if_absent(self.new_principal(spec).await?).await?;
+        let new = match self.new_principal(spec, PasswordRule::DemoExempt).await {
+            // Another process seeding at once got there first.
+            Err(AdminError::NameTaken(_)) => return Ok(false),
+            other => other?,
+        };
+        let created = self.store.create_principal_if_absent(new).await?;
         if created {
             self.audit(context, "principal.create", &name);
         }
@@ -154,7 +176,7 @@ impl AdminService {
         name: &str,
         password: Password,
     ) -> Result<(), AdminError> {
-        check_password(&password)?;
+        check_password(&password, PasswordRule::Enforced)?;
         let principal = self.find_principal(name).await?;
         self.store.set_password(principal.id, hash(Some(password)).await?).await?;
         self.audit(context, "password.set", &principal.name);
@@ -168,10 +190,12 @@ impl AdminService {
         enabled: bool,
     ) -> Result<Principal, AdminError> {
         let principal = self.find_principal(name).await?;
-        self.store.set_enabled(principal.id, enabled).await?;
+        let now = self.now();
+        self.store.set_enabled(principal.id, enabled, now).await?;
         self.changed();
         self.audit(context, "principal.update", &principal.name);
-        Ok(Principal { enabled, ..principal })
+        let tokens_revoked_at = if enabled { principal.tokens_revoked_at } else { Some(now) };
+        Ok(Principal { enabled, tokens_revoked_at, ..principal })
     }
 
     /// Removes the principal and everything it holds.
@@ -192,18 +216,45 @@ impl AdminService {
 mod tests {
     use super::*;
 
+    fn check(spec: PrincipalSpec) -> Result<String, AdminError> {
+        let mut spec = spec;
+        check_spec(&mut spec, PasswordRule::Enforced).map(|()| spec.name)
+    }
+
     #[test]
     fn names_roles_and_attributes_are_validated() {
         let ok = PrincipalSpec { name: "alice".into(), ..Default::default() };
-        assert!(check_spec(&ok).is_ok());
-        assert!(check_spec(&PrincipalSpec { name: "".into(), ..Default::default() }).is_err());
-        assert!(check_spec(&PrincipalSpec { name: " a".into(), ..Default::default() }).is_err());
-        assert!(check_spec(&PrincipalSpec { roles: vec!["a,b".into()], ..ok.clone() }).is_err());
+        assert!(check(ok.clone()).is_ok());
+        assert!(check(PrincipalSpec { name: "".into(), ..Default::default() }).is_err());
+        assert!(check(PrincipalSpec { name: " a".into(), ..Default::default() }).is_err());
+        assert!(check(PrincipalSpec { roles: vec!["a,b".into()], ..ok.clone() }).is_err());
         let reserved = BTreeMap::from([("exp".to_owned(), "1".to_owned())]);
-        assert!(check_spec(&PrincipalSpec { attributes: reserved, ..ok.clone() }).is_err());
+        assert!(check(PrincipalSpec { attributes: reserved, ..ok.clone() }).is_err());
         let nul = BTreeMap::from([("domain".to_owned(), "a\u{0}b".to_owned())]);
-        assert!(check_spec(&PrincipalSpec { attributes: nul, ..ok.clone() }).is_err());
+        assert!(check(PrincipalSpec { attributes: nul, ..ok.clone() }).is_err());
         let free = BTreeMap::from([("domain".to_owned(), "/partners".to_owned())]);
-        assert!(check_spec(&PrincipalSpec { attributes: free, ..ok }).is_ok());
+        assert!(check(PrincipalSpec { attributes: free, ..ok }).is_ok());
+    }
+
+    #[test]
+    fn names_are_stored_in_nfc_and_confusing_ones_refused() {
+        let named = |name: &str| check(PrincipalSpec { name: name.into(), ..Default::default() });
+        assert_eq!(named("cafe\u{301}").expect("NFD accepted"), "caf\u{e9}");
+        for refused in ["\u{430}dmin", "us\u{200b}er", "user\u{202e}", "a\u{0}b"] {
+            assert!(named(refused).is_err(), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_an_operator_sets_have_eight_characters_unless_demo() {
+        let with = |password: &str| PrincipalSpec {
+            name: "alice".into(),
+            password: Some(Password::new(password)),
+            ..Default::default()
+        };
+        assert!(check(with("1234567")).is_err());
+        assert!(check(with("12345678")).is_ok());
+        assert!(check(with("ééééééé\u{e9}")).is_ok(), "code points, not bytes");
+        assert!(check_spec(&mut with("1234"), PasswordRule::DemoExempt).is_ok());
     }
 }

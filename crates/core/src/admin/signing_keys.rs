@@ -69,11 +69,11 @@ impl AdminService {
             ));
         }
         // The key being replaced must exist first (a rotation on first start).
-        crate::server_keys::signing_keys(self.store.as_ref(), algorithm).await.map_err(AdminError::Keys)?;
+        self.keys.ensure_signing_keys(self.store.as_ref(), algorithm).await.map_err(AdminError::Keys)?;
         let signs_from = add(self.now(), delay.unwrap_or(self.signing.rotation_delay));
         let key =
             blocking(move || generate(algorithm, signs_from)).await?.map_err(AdminError::KeyGeneration)?;
-        self.store.insert_signing_key(&key).await?;
+        self.keys.insert_signing_key(self.store.as_ref(), &key).await.map_err(AdminError::Keys)?;
         self.changed();
         self.audit(context, "keys.rotate", &key.kid);
         Ok(SigningKeyStatus::at(key, None, self.now()))

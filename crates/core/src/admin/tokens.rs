@@ -79,7 +79,7 @@ impl AdminService {
             crate::server_keys::JwtKeys::Hmac(secret) => crate::server_keys::JwtKeys::Hmac(secret.clone()),
             crate::server_keys::JwtKeys::Asymmetric(algorithm, _) => crate::server_keys::JwtKeys::Asymmetric(
                 *algorithm,
-                self.store.signing_keys(*algorithm).await?,
+                self.keys.signing_keys(self.store.as_ref(), *algorithm).await.map_err(AdminError::Keys)?,
             ),
         };
         crate::login::codec(&keys, &self.policy).map_err(AdminError::Signing)

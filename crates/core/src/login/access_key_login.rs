@@ -4,6 +4,7 @@
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
+use super::known::KeyKind;
 use super::{LoginContext, LoginService};
 use crate::error::LoginError;
 use crate::jwt::{SigningTemplate, SubjectClaims};
@@ -127,6 +128,11 @@ impl LoginService {
         }
         if let Some(hit) = self.access_keys.get(access_key) {
             return Ok(Some(hit));
+        }
+        // A key nobody was given is refused without a lookup, as fast as a
+        // known key with a wrong secret.
+        if !self.known.may_exist(self.store.as_ref(), KeyKind::AccessKey, access_key.as_bytes()).await? {
+            return Ok(None);
         }
         let Some(found) = self.store.find_access_key(access_key).await? else { return Ok(None) };
         let found = Arc::new(Client::new(found));

@@ -4,8 +4,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use uuid::Uuid;
-
+use super::known::KeyKind;
 use super::{LoginContext, LoginService};
 use crate::error::LoginError;
 use crate::model::{ApiKeyLookup, TokenKind, TokenRecord};
@@ -53,6 +52,10 @@ impl LoginService {
         let key = match self.api_keys.get(&key_hash) {
             Some(hit) => hit,
             None => {
+                // A key nobody was given is refused without a lookup.
+                if !self.known.may_exist(self.store.as_ref(), KeyKind::ApiKey, &key_hash).await? {
+                    return Err(LoginError::BadCredentials);
+                }
                 let found = self.store.find_api_key(&key_hash).await?.ok_or(LoginError::BadCredentials)?;
                 let found = Arc::new(CachedApiKey { key: found, use_noted: UseNote::default() });
                 self.api_keys.insert(key_hash, Arc::clone(&found));
@@ -66,8 +69,9 @@ impl LoginService {
         if key.revoked || key.expires_at.is_some_and(|at| at <= issued_at) {
             return Err(LoginError::KeyNotUsable);
         }
-        // The document fixes the token's format: a random (version 4) UUID.
-        let token = PlainToken::new(Uuid::new_v4().to_string());
+        // The document fixes the token's format: a random (version 4) UUID,
+        // here with a keyed tag in 26 of its random bits (token_tag.rs).
+        let token = self.tags.apikey_token();
         key.use_noted.note(&self.usage, key.id, issued_at);
         // A token outlives neither its configured lifetime nor its key, and
         // `ExpireInSec` states what it really gets (whole seconds, rounded

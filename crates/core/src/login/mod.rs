@@ -4,9 +4,11 @@
 
 mod access_key_login;
 mod api_key_login;
+mod known;
 mod oauth;
 mod password_login;
 mod refresh;
+mod token_tag;
 mod verify;
 
 use std::sync::Arc;
@@ -28,6 +30,7 @@ pub use crate::context::LoginContext;
 pub use access_key_login::{Client, IssuedJwt};
 pub use api_key_login::IssuedToken;
 pub use oauth::{Introspection, TokenKindHint};
+pub use token_tag::TokenTags;
 pub use verify::CachedToken;
 
 /// How long each kind of token lives.
@@ -145,6 +148,10 @@ pub struct LoginService {
     /// cache entry carries the generation it was read in.
     generation: std::sync::atomic::AtomicU64,
     usage: Arc<UsageRecorder>,
+    /// Keyed tags in opaque tokens: forgeries refused without a lookup.
+    tags: TokenTags,
+    /// Which API keys and access keys exist (forgeries likewise).
+    known: known::KnownCredentials,
 }
 
 impl LoginService {
@@ -162,7 +169,10 @@ impl LoginService {
             .time_to_live(Duration::from_secs(300))
             .build();
         let jwt = arc_swap::ArcSwap::from_pointee(codec(keys.jwt(), &policy)?);
+        let tags = TokenTags::new(&keys.derived_key("tollgate token tags v1"), keys.untagged_until());
         Ok(Arc::new(Self {
+            tags,
+            known: known::KnownCredentials::new(),
             store,
             jwt,
             access_keys: key_cache(limits),
@@ -185,6 +195,12 @@ impl LoginService {
     /// Now, by the clock this service was given.
     pub(crate) fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// Reads which keys exist before the first login needs to know (a
+    /// server calls this before it listens).
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        self.known.catch_up(self.store.as_ref(), true).await.map(|_| ())
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -218,7 +234,17 @@ impl LoginService {
         if !algorithm.is_asymmetric() {
             return Ok(());
         }
-        let records = self.store.signing_keys(algorithm).await?;
+        let records = match self.keys.signing_keys(self.store.as_ref(), algorithm).await {
+            Ok(records) => records,
+            Err(crate::server_keys::ServerKeysError::Store(err)) => return Err(err),
+            Err(err) => {
+                tracing::error!(
+                    error = %crate::error::report(&err),
+                    "reloaded signing keys are unusable; keeping the current ones"
+                );
+                return Ok(());
+            }
+        };
         match codec(&JwtKeys::Asymmetric(algorithm, records), &self.policy) {
             Ok(fresh) => self.jwt.store(Arc::new(fresh)),
             Err(err) => tracing::error!(
@@ -277,6 +303,9 @@ impl LoginService {
                     Ok(now) => {
                         if stale || seen.is_some_and(|seen| seen != now) {
                             service.forget_cached();
+                            if let Err(err) = service.known.catch_up(service.store.as_ref(), true).await {
+                                tracing::warn!(error = %crate::error::report(&err), "could not learn new keys");
+                            }
                             if let Err(err) = service.reload_signing_keys().await {
                                 tracing::warn!(error = %crate::error::report(&err), "could not reload signing keys");
                             }
@@ -329,14 +358,32 @@ impl LoginService {
     }
 }
 
+/// A key just created through this node's management plane.
+#[derive(Debug, Clone, Copy)]
+pub enum CreatedKey<'a> {
+    /// An API key, by its keyed hash.
+    ApiKey(&'a [u8; 32]),
+    /// An access key, by its public `accessKey`.
+    AccessKey(&'a str),
+}
+
 /// Whatever keeps caches of stored state that a management change must
 /// reach at once on this node (other nodes follow the change counter).
 pub trait CacheControl: Send + Sync {
     fn forget_cached(&self);
+    /// A key was created: logins with it must work at once.
+    fn key_created(&self, key: CreatedKey<'_>);
 }
 
 impl CacheControl for LoginService {
     fn forget_cached(&self) {
         LoginService::forget_cached(self);
+    }
+
+    fn key_created(&self, key: CreatedKey<'_>) {
+        match key {
+            CreatedKey::ApiKey(hash) => self.known.learn(known::KeyKind::ApiKey, hash),
+            CreatedKey::AccessKey(key) => self.known.learn(known::KeyKind::AccessKey, key.as_bytes()),
+        }
     }
 }

@@ -56,6 +56,9 @@ impl LoginService {
     }
 
     async fn active_refresh(&self, token: &str) -> Result<Option<Arc<Identity>>, StoreError> {
+        if !self.tags.may_be_ours(token, self.now()) {
+            return Ok(None);
+        }
         let Some(found) = self.store.find_refresh(&TokenHash::of(token)).await? else { return Ok(None) };
         let revoked = found.session_revoked
             || found.principal.tokens_revoked_at.is_some_and(|at| found.issued_at <= at)
@@ -88,6 +91,8 @@ impl LoginService {
                 Err(VerifyError::Store(err)) => return Err(err),
                 Err(_) => false,
             }
+        } else if !self.tags.may_be_ours(token, at) {
+            false
         } else {
             let hash = TokenHash::of(token);
             if let Some(found) = self.store.find_token(&hash).await? {

@@ -6,19 +6,9 @@ use uuid::Uuid;
 use super::{LoginContext, LoginService, SessionTokens};
 use crate::error::LoginError;
 use crate::model::{Principal, RefreshRecord, SessionRecord, TokenKind, TokenRecord};
-use crate::secret::{Password, PlainToken, TokenHash, random_alphanumeric, random_hex};
+use crate::secret::{Password, TokenHash};
 use crate::store::NewSession;
 use crate::time_util::add;
-
-/// Contract A's access tokens: 32 characters of `[a-z0-9]` (~165 bits).
-pub(super) fn new_access_token() -> PlainToken {
-    PlainToken::new(random_alphanumeric(32))
-}
-
-/// Refresh tokens: 256 random bits as hex.
-pub(super) fn new_refresh_token() -> PlainToken {
-    PlainToken::new(random_hex(32))
-}
 
 impl LoginService {
     /// Verifies the password and opens a new session. Unknown, wrong and
@@ -61,8 +51,10 @@ impl LoginService {
         session_id: Uuid,
         issued_at: time::OffsetDateTime,
     ) -> (SessionTokens, TokenRecord, RefreshRecord) {
-        let token = new_access_token();
-        let refresh_token = new_refresh_token();
+        // 32 × [a-z0-9] and 64 hex characters, each with a keyed tag
+        // (token_tag.rs).
+        let token = self.tags.access_token();
+        let refresh_token = self.tags.refresh_token();
         let expires_at = add(issued_at, self.policy.login_check_ttl);
         let token_record = TokenRecord {
             hash: TokenHash::of(token.expose()),

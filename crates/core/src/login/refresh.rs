@@ -38,6 +38,9 @@ impl LoginService {
         _context: &LoginContext,
         refresh_token: &str,
     ) -> Result<SessionTokens, LoginError> {
+        if !self.tags.may_be_ours(refresh_token, self.now()) {
+            return Err(LoginError::BadCredentials);
+        }
         let hash = TokenHash::of(refresh_token);
         let Some(found) = self.store.find_refresh(&hash).await? else {
             return Err(LoginError::BadCredentials);

@@ -41,6 +41,8 @@ impl LoginService {
         let hash = TokenHash::of(token);
         let lookup = match self.verified.get(&hash) {
             Some(hit) => hit,
+            // A token that was not made here is refused without a lookup.
+            None if !self.tags.may_be_ours(token, self.now()) => return Err(VerifyError::Unknown),
             None => {
                 let found = self.store.find_token(&hash).await?.ok_or(VerifyError::Unknown)?;
                 let found = Arc::new(found);
@@ -66,10 +68,16 @@ impl LoginService {
             }
         };
         let claims = &verified.claims;
-        let leeway = i64::try_from(self.policy.jwt_leeway.as_secs()).unwrap_or(i64::MAX);
+        let seconds = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         let now = self.now();
-        if claims.exp.saturating_add(leeway) < now.unix_timestamp() {
-            return Err(VerifyError::Expired);
+        match claims.judge_times(
+            now.unix_timestamp(),
+            seconds(self.policy.jwt_leeway),
+            seconds(self.policy.accesskey_ttl),
+        ) {
+            Ok(()) => {}
+            Err(crate::jwt::TimeClaimError::Expired) => return Err(VerifyError::Expired),
+            Err(other) => return Err(VerifyError::TimeClaims(other)),
         }
         let state = self.key_state(&verified).await?;
         let key = &state.key;
@@ -167,6 +175,47 @@ fn issued_millis(iat: i64, jti: Option<uuid::Uuid>) -> i64 {
     let b = jti.as_bytes();
     let millis = i64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]]);
     if (second..second + 1000).contains(&millis) { millis } else { second }
+}
+
+#[cfg(test)]
+mod time_claim_tests {
+    use crate::jwt::{TimeClaimError, VerifiedClaims};
+
+    fn claims(iat: i64, exp: i64, nbf: Option<i64>) -> VerifiedClaims {
+        VerifiedClaims {
+            uid: uuid::Uuid::nil(),
+            ak: uuid::Uuid::nil(),
+            ar: Vec::new(),
+            realm: None,
+            iat,
+            exp,
+            nbf,
+            jti: None,
+        }
+    }
+
+    #[test]
+    fn time_claims_are_judged_with_the_leeway() {
+        let (now, leeway, ttl) = (1_000_000, 5, 3600);
+        assert_eq!(claims(now, now + ttl, None).judge_times(now, leeway, ttl), Ok(()));
+        assert_eq!(claims(now + 5, now + 5 + ttl, Some(now + 5)).judge_times(now, leeway, ttl), Ok(()));
+        assert_eq!(
+            claims(now - ttl - 6, now - 6, None).judge_times(now, leeway, ttl),
+            Err(TimeClaimError::Expired)
+        );
+        assert_eq!(
+            claims(now + 6, now + 6 + ttl, None).judge_times(now, leeway, ttl),
+            Err(TimeClaimError::IssuedInTheFuture)
+        );
+        assert_eq!(
+            claims(now, now + ttl, Some(now + 6)).judge_times(now, leeway, ttl),
+            Err(TimeClaimError::NotYetValid)
+        );
+        assert_eq!(
+            claims(now, now + 10 * 365 * 86_400, None).judge_times(now, leeway, ttl),
+            Err(TimeClaimError::LivesTooLong)
+        );
+    }
 }
 
 #[cfg(test)]

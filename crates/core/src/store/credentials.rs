@@ -10,8 +10,25 @@ use crate::model::{
     CredentialId, PrincipalId,
 };
 
+/// Keys created since some instant: what the login service's filters of
+/// existing keys learn from.
+#[derive(Debug, Clone, Default)]
+pub struct CreatedCredentials {
+    /// API keys' keyed hashes.
+    pub api_key_hashes: Vec<[u8; 32]>,
+    /// Access keys' public `accessKey`s.
+    pub access_keys: Vec<String>,
+    /// The newest creation time among them.
+    pub newest: Option<OffsetDateTime>,
+}
+
 #[async_trait]
 pub trait CredentialStore: Send + Sync + 'static {
+    /// Every key created at or after `since` (every key at all: `None`).
+    async fn credentials_created_since(
+        &self,
+        since: Option<OffsetDateTime>,
+    ) -> Result<CreatedCredentials, StoreError>;
     /// Stores a new key; `false` if a key with that hash exists already.
     async fn insert_api_key(&self, key: ApiKeyRecord) -> Result<bool, StoreError>;
     async fn find_api_key(&self, key_hash: &[u8; 32]) -> Result<Option<ApiKeyLookup>, StoreError>;

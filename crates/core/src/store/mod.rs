@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use credentials::CredentialStore;
+pub use credentials::{CreatedCredentials, CredentialStore};
 pub use keys::KeyStore;
 pub use principals::PrincipalStore;
 pub use tokens::{NewSession, Rotation, Swept, TokenStore};

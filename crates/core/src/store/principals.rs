@@ -14,10 +14,15 @@ pub trait PrincipalStore: Send + Sync + 'static {
     /// Safe when several processes seed the same database at once.
     async fn create_principal_if_absent(&self, new: NewPrincipal) -> Result<bool, StoreError>;
     async fn principal_by_name(&self, name: &str) -> Result<Option<Principal>, StoreError>;
+    /// The principal whose name folds to `key` (see `names::collision_key`).
+    async fn principal_by_collision_key(&self, key: &str) -> Result<Option<Principal>, StoreError>;
     /// The principal and its password hash (if it has a password).
     async fn password_of(&self, name: &str) -> Result<Option<(Principal, Option<String>)>, StoreError>;
     async fn list_principals(&self) -> Result<Vec<Principal>, StoreError>;
-    async fn set_enabled(&self, id: PrincipalId, enabled: bool) -> Result<(), StoreError>;
+    /// Enables or disables the principal; disabling at `at` also voids every
+    /// token it holds, for good.
+    async fn set_enabled(&self, id: PrincipalId, enabled: bool, at: OffsetDateTime)
+    -> Result<(), StoreError>;
     async fn set_password(&self, id: PrincipalId, phc: Option<String>) -> Result<(), StoreError>;
     /// Removes the principal and everything it holds (keys, sessions, tokens).
     async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError>;

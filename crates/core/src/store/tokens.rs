@@ -59,6 +59,9 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn revoke_jwt(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<(), StoreError>;
     async fn is_jwt_revoked(&self, jti: Uuid) -> Result<bool, StoreError>;
 
+    /// Whether any access or refresh token is stored (live or not).
+    async fn holds_tokens(&self) -> Result<bool, StoreError>;
+
     /// Deletes tokens that expired before `before`, one bounded step of
     /// about `batch` rows per table; `more` says whether to call again.
     async fn sweep_expired(&self, before: OffsetDateTime, batch: i64) -> Result<Swept, StoreError>;

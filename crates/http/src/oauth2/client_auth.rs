@@ -28,6 +28,10 @@ struct Presented {
 
 /// The client's credentials as presented, if any.
 fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<Presented>, OAuthError> {
+    // Two Authorization lines are ambiguous: no client at all.
+    if crate::http_util::repeated(headers, &AUTHORIZATION) {
+        return Err(OAuthError::InvalidClient);
+    }
     let basic = match headers.get(AUTHORIZATION) {
         Some(value) => Some(parse_basic(value.to_str().map_err(|_| OAuthError::InvalidClient)?)?),
         None => None,

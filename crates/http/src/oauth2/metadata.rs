@@ -2,8 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::header::HOST;
 use serde::Serialize;
 
 use super::{INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH};
@@ -24,23 +22,11 @@ pub(super) struct ServerMetadata {
     revocation_endpoint_auth_methods_supported: [&'static str; 2],
 }
 
-/// The issuer is where clients reached us: `public_url` if configured, else
-/// the request's scheme (`X-Forwarded-Proto` behind a proxy) and `Host`.
-fn issuer(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let host = header("x-forwarded-host").or_else(|| headers.get(HOST).and_then(|v| v.to_str().ok()));
-    let scheme = header("x-forwarded-proto").filter(|p| *p == "https").unwrap_or("http");
-    format!("{scheme}://{}", host.unwrap_or("127.0.0.1"))
-}
-
-pub(super) async fn server_metadata(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Json<ServerMetadata> {
-    let issuer = issuer(&state, &headers);
+/// The issuer is `public_url`, else the main listener's address: never the
+/// request's `Host` or `X-Forwarded-*`, which a client chooses (an issuer
+/// taken from them lets anyone point relying parties elsewhere).
+pub(super) async fn server_metadata(State(state): State<AppState>) -> Json<ServerMetadata> {
+    let issuer = state.issuer().to_owned();
     const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
     Json(ServerMetadata {
         token_endpoint: format!("{issuer}{TOKEN_PATH}"),

@@ -62,6 +62,9 @@ pub(crate) trait AccessTokens<DB: sqlx::Database>: Send + Sync + 'static {
     /// `group_commit.rs`).
     const BATCHES_IN_FLIGHT: usize;
 
+    /// The tables access tokens are kept in.
+    const TABLES: &'static [&'static str];
+
     /// Statements (`$1`: a principal's id) that delete every access token of
     /// a principal being removed. No foreign key does it: a check and an
     /// index on every token written would cost each login, for the sake of

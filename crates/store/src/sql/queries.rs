@@ -7,12 +7,19 @@ pub(crate) const PRINCIPAL_COLUMNS: &str =
     "p.id, p.name, p.roles, p.realm, p.attributes, p.enabled, p.created_at, p.tokens_revoked_at";
 
 pub(crate) const INSERT_PRINCIPAL: &str = "INSERT INTO principals \
-    (id, name, roles, realm, attributes, enabled, password_hash, created_at) \
-    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7)";
+    (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key) \
+    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8)";
 
+/// Nothing if the name (or its folded form, or the id) is taken.
 pub(crate) const INSERT_PRINCIPAL_IF_ABSENT: &str = "INSERT INTO principals \
-    (id, name, roles, realm, attributes, enabled, password_hash, created_at) \
-    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) ON CONFLICT (name) DO NOTHING";
+    (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key) \
+    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8) ON CONFLICT DO NOTHING";
+
+/// Rows from before names had a folded form (filled in at open).
+pub(crate) const PRINCIPALS_WITHOUT_NAME_KEY: &str =
+    "SELECT id, name FROM principals WHERE name_key IS NULL ORDER BY name LIMIT 1000";
+
+pub(crate) const SET_NAME_KEY: &str = "UPDATE principals SET name_key = $2 WHERE id = $1";
 
 pub(crate) const SPEND_REFRESH: &str = "UPDATE refresh_tokens SET spent_at = $2, successor = $3 \
     WHERE hash = $1 AND spent_at IS NULL";
@@ -76,6 +83,10 @@ pub(crate) static PRINCIPAL_BY_NAME: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p WHERE p.name = $1")
 });
 
+pub(crate) static PRINCIPAL_BY_NAME_KEY: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p WHERE p.name_key = $1")
+});
+
 pub(crate) static LIST_PRINCIPALS: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p ORDER BY p.name")
 });
@@ -91,7 +102,11 @@ pub(crate) const REVOKE_SESSION: &str =
 
 pub(crate) const REVOKE_PRINCIPAL_TOKENS: &str = "UPDATE principals SET tokens_revoked_at = $2 WHERE id = $1";
 
-pub(crate) const SET_ENABLED: &str = "UPDATE principals SET enabled = $2 WHERE id = $1";
+/// Disabling also voids every token held so far (`$3`: now), so that
+/// enabling again revives none of them: an account disabled because it was
+/// compromised does not get the attacker's tokens back.
+pub(crate) const SET_ENABLED: &str = "UPDATE principals SET enabled = $2, \
+    tokens_revoked_at = CASE WHEN $2 THEN tokens_revoked_at ELSE $3 END WHERE id = $1";
 
 pub(crate) const SET_PASSWORD: &str = "UPDATE principals SET password_hash = $2 WHERE id = $1";
 
@@ -178,5 +193,18 @@ pub(crate) const INSERT_SIGNING_KEY: &str = "INSERT INTO signing_keys \
     (kid, algorithm, private_der, public_jwk, created_at, signs_from) VALUES ($1, $2, $3, $4, $5, $6) \
     ON CONFLICT DO NOTHING";
 
+pub(crate) const SERVER_SECRETS: &str = "SELECT name, value FROM server_secrets ORDER BY name";
+
+pub(crate) const REPLACE_SIGNING_KEY_PRIVATE: &str =
+    "UPDATE signing_keys SET private_der = $2 WHERE kid = $1";
+
 pub(crate) const SIGNING_KEYS: &str = "SELECT kid, algorithm, private_der, public_jwk, created_at, signs_from \
     FROM signing_keys WHERE algorithm = $1 ORDER BY signs_from, kid";
+
+/// Keys created at or after `$1` (NULL: all), for the login service's
+/// filters of existing keys.
+pub(crate) const API_KEYS_CREATED_SINCE: &str =
+    "SELECT key_hash, created_at FROM api_keys WHERE $1 IS NULL OR created_at >= $1";
+
+pub(crate) const ACCESS_KEYS_CREATED_SINCE: &str =
+    "SELECT access_key, created_at FROM access_keys WHERE $1 IS NULL OR created_at >= $1";

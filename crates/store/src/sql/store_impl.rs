@@ -50,6 +50,41 @@ macro_rules! sql_store {
             type PoolConn = sqlx::pool::PoolConnection<$db>;
 
             impl This {
+                /// Gives principals from before folded names their key. Two old
+                /// names that fold alike both stay (nothing is taken from
+                /// anyone): the second gets a key no name folds to, and a
+                /// warning says which.
+                pub(crate) async fn fill_in_name_keys(&self) -> Result<(), sqlx::Error> {
+                    loop {
+                        let rows = sqlx::query(q::PRINCIPALS_WITHOUT_NAME_KEY).fetch_all(&self.write).await?;
+                        if rows.is_empty() {
+                            return Ok(());
+                        }
+                        for row in rows {
+                            let (id, name): (Uuid, String) = (row.try_get("id")?, row.try_get("name")?);
+                            let key = tollgate_core::names::collision_key(&name);
+                            let taken = sqlx::query(&q::PRINCIPAL_BY_NAME_KEY)
+                                .bind(key.as_str())
+                                .fetch_optional(&self.write)
+                                .await?;
+                            let key = match taken {
+                                None => key,
+                                Some(other) => {
+                                    let other: String = other.try_get("name")?;
+                                    tracing::warn!(
+                                        name = %name,
+                                        other = %other,
+                                        "two principals' names differ only in letter case or form; \
+                            rename one (new names like these are refused)"
+                                    );
+                                    format!("\u{0}clash:{id}")
+                                }
+                            };
+                            sqlx::query(q::SET_NAME_KEY).bind(id).bind(key).execute(&self.write).await?;
+                        }
+                    }
+                }
+
                 pub(crate) fn from_pools(
                     read: sqlx::Pool<$db>,
                     write: sqlx::Pool<$db>,
@@ -283,6 +318,7 @@ macro_rules! sql_store {
                     .bind(json_map(&new.attributes))
                     .bind(new.password_hash.as_deref())
                     .bind(to_millis(new.created_at))
+                    .bind(new.name_key.as_str())
             }
 
             #[async_trait]
@@ -356,6 +392,18 @@ macro_rules! sql_store {
                     Ok(self.password_of(name).await?.map(|(p, _)| p))
                 }
 
+                async fn principal_by_collision_key(
+                    &self,
+                    key: &str,
+                ) -> Result<Option<Principal>, StoreError> {
+                    let row = sqlx::query(&q::PRINCIPAL_BY_NAME_KEY)
+                        .bind(key)
+                        .fetch_optional(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    row.as_ref().map(principal_from_row).transpose().map_err(store_error)
+                }
+
                 async fn password_of(
                     &self,
                     name: &str,
@@ -376,11 +424,21 @@ macro_rules! sql_store {
                     rows.iter().map(principal_from_row).collect::<Result<_, _>>().map_err(store_error)
                 }
 
-                async fn set_enabled(&self, id: PrincipalId, enabled: bool) -> Result<(), StoreError> {
+                async fn set_enabled(
+                    &self,
+                    id: PrincipalId,
+                    enabled: bool,
+                    at: OffsetDateTime,
+                ) -> Result<(), StoreError> {
                     self.write(move |conn| {
                         Box::pin(async move {
                             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                            sqlx::query(q::SET_ENABLED).bind(id.0).bind(enabled).execute(&mut *tx).await?;
+                            sqlx::query(q::SET_ENABLED)
+                                .bind(id.0)
+                                .bind(enabled)
+                                .bind(to_millis(at))
+                                .execute(&mut *tx)
+                                .await?;
                             bump_changes(&mut tx).await?;
                             tx.commit().await
                         })
@@ -576,6 +634,22 @@ macro_rules! sql_store {
                     Ok(count > 0)
                 }
 
+                async fn holds_tokens(&self) -> Result<bool, StoreError> {
+                    let tables =
+                        <Tokens as crate::sql::AccessTokens<$db>>::TABLES.iter().chain(&["refresh_tokens"]);
+                    for table in tables {
+                        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table})");
+                        if sqlx::query_scalar::<_, bool>(&sql)
+                            .fetch_one(&self.read)
+                            .await
+                            .map_err(store_error)?
+                        {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                }
+
                 async fn sweep_expired(
                     &self,
                     before: OffsetDateTime,
@@ -610,6 +684,37 @@ macro_rules! sql_store {
 
             #[async_trait]
             impl CredentialStore for This {
+                async fn credentials_created_since(
+                    &self,
+                    since: Option<OffsetDateTime>,
+                ) -> Result<tollgate_core::store::CreatedCredentials, StoreError> {
+                    let since = since.map(to_millis);
+                    let read = async {
+                        let mut found = tollgate_core::store::CreatedCredentials::default();
+                        let mut newest: Option<i64> = None;
+                        for row in
+                            sqlx::query(q::API_KEYS_CREATED_SINCE).bind(since).fetch_all(&self.read).await?
+                        {
+                            let hash: Vec<u8> = row.try_get("key_hash")?;
+                            if let Ok(hash) = <[u8; 32]>::try_from(hash) {
+                                found.api_key_hashes.push(hash);
+                            }
+                            newest = newest.max(Some(row.try_get("created_at")?));
+                        }
+                        for row in sqlx::query(q::ACCESS_KEYS_CREATED_SINCE)
+                            .bind(since)
+                            .fetch_all(&self.read)
+                            .await?
+                        {
+                            found.access_keys.push(row.try_get("access_key")?);
+                            newest = newest.max(Some(row.try_get("created_at")?));
+                        }
+                        found.newest = newest.map(from_millis);
+                        Ok::<_, sqlx::Error>(found)
+                    };
+                    read.await.map_err(store_error)
+                }
+
                 async fn insert_api_key(&self, key: ApiKeyRecord) -> Result<bool, StoreError> {
                     self.write(move |conn| {
                         Box::pin(async move {
@@ -840,6 +945,49 @@ macro_rules! sql_store {
                         })
                     };
                     rows.iter().map(decode).collect::<Result<_, _>>().map_err(store_error)
+                }
+
+                async fn server_secrets(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+                    let rows =
+                        sqlx::query(q::SERVER_SECRETS).fetch_all(&self.write).await.map_err(store_error)?;
+                    rows.iter()
+                        .map(|row| Ok((row.try_get("name")?, row.try_get("value")?)))
+                        .collect::<Result<_, sqlx::Error>>()
+                        .map_err(store_error)
+                }
+
+                async fn replace_server_secret(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+                    let (name, value) = (name.to_owned(), value.to_vec());
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            sqlx::query(q::REPLACE_SERVER_SECRET)
+                                .bind(name)
+                                .bind(value)
+                                .execute(conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .await
+                }
+
+                async fn replace_signing_key_private(
+                    &self,
+                    kid: &str,
+                    private_der: &[u8],
+                ) -> Result<(), StoreError> {
+                    let (kid, private_der) = (kid.to_owned(), private_der.to_vec());
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            sqlx::query(q::REPLACE_SIGNING_KEY_PRIVATE)
+                                .bind(kid)
+                                .bind(private_der)
+                                .execute(conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .await
                 }
 
                 async fn server_secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {

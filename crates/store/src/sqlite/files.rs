@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use tollgate_core::master_key::{create_private, make_private};
+
 use crate::{OpenError, OpenMode};
 
 /// Makes sure the database file exists as `mode` allows, and that it and its
@@ -15,7 +17,7 @@ pub(super) fn prepare(path: &Path, mode: OpenMode) -> Result<(), OpenError> {
         match mode {
             OpenMode::Existing => return Err(OpenError::Missing(path.to_owned())),
             OpenMode::Create => match create_private(path) {
-                Ok(()) => {}
+                Ok(_) => {}
                 // Another process created it meanwhile: fine.
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(err) => return Err(permissions(err)),
@@ -32,39 +34,6 @@ fn companion(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
-}
-
-#[cfg(unix)]
-fn create_private(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    // The umask can only narrow `mode`; set it exactly all the same.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn create_private(path: &Path) -> std::io::Result<()> {
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path).map(|_| ())
-}
-
-/// Mode 0600 for an existing file (a database an older version created
-/// readable by others); nothing if the file does not exist.
-#[cfg(unix)]
-fn make_private(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        }
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(err),
-    }
-}
-
-#[cfg(not(unix))]
-fn make_private(_: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 /// Which file a path named when the store opened it.

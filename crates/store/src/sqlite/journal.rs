@@ -180,6 +180,8 @@ impl AccessTokens<Sqlite> for TokenJournal {
     /// SQLite has one writer: a second batch would only queue behind it.
     const BATCHES_IN_FLIGHT: usize = 1;
 
+    const TABLES: &'static [&'static str] = &["tokens", "token_journal"];
+
     const DELETE_PRINCIPAL_TOKENS: &'static [&'static str] =
         &["DELETE FROM token_journal WHERE principal_id = $1", "DELETE FROM tokens WHERE principal_id = $1"];
 

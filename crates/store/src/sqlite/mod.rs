@@ -98,6 +98,7 @@ pub(crate) async fn open(
     let journal = Arc::new(TokenJournal::new(options.token_journal.clone()));
     journal::spawn_merger(journal.clone(), read.clone(), write.clone());
     let store = SqliteStore::from_pools(read.clone(), write.clone(), journal, Sqlite);
+    store.fill_in_name_keys().await.map_err(OpenError::Setup)?;
     let identity = (!in_memory).then(|| files::Identity::of(&path)).flatten();
     checkpoint::spawn_checkpointer(
         read,

@@ -8,6 +8,7 @@ mod keys;
 mod output;
 mod password_input;
 mod principal;
+mod secrets;
 mod token;
 
 use std::net::SocketAddr;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Manage JWT signing keys (ES256, EdDSA, RS256)
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage the master key that seals key material at rest
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
 }
 
 impl Cli {
@@ -139,6 +143,7 @@ impl Cli {
             Command::Token(command) => {
                 command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
+            Command::Secrets(command) => command.run(&config, self.json).await,
         }
     }
 }

@@ -26,11 +26,18 @@ pub struct Running {
     servers: JoinSet<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
     service: Arc<LoginService>,
+    admin: Arc<AdminService>,
 }
 
 impl Running {
     pub fn addr(&self) -> SocketAddr {
         self.addrs[0]
+    }
+
+    /// The management service of this server: its changes hold here at
+    /// once (as the admin API's do).
+    pub fn admin(&self) -> Arc<AdminService> {
+        Arc::clone(&self.admin)
     }
 
     /// Stops accepting, lets in-flight requests finish, then returns.
@@ -133,10 +140,17 @@ fn token_policy(config: &Config) -> TokenPolicy {
     }
 }
 
-/// The server's keys: the configured JWT secret, or the database's.
+/// The server's keys: the configured JWT secret, or the database's, sealed
+/// under the master key when one is configured.
 pub async fn load_keys(config: &Config, store: &dyn Store) -> anyhow::Result<ServerKeys> {
     let jwt_secret = config.jwt_secret()?;
-    ServerKeys::load(store, config.jwt_algorithm()?, jwt_secret)
+    let vault = tollgate_core::server_keys::Vault::sealed_with(config.master_key()?);
+    let policy = token_policy(config);
+    let longest_token = [policy.login_check_ttl, policy.refresh_ttl, policy.apikey_ttl, policy.accesskey_ttl]
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+    ServerKeys::load(store, config.jwt_algorithm()?, jwt_secret, vault, longest_token)
         .await
         .context("cannot load the server's keys")
 }
@@ -154,12 +168,22 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
     let options = StoreOptions { verify_integrity: true, ..store_options(config) };
     let store = open_store_with(config, OpenMode::Create, &options).await?;
     let keys = Arc::new(load_keys(config, store.as_ref()).await?);
+    let service = LoginService::new(
+        Arc::clone(&store),
+        Arc::clone(&keys),
+        token_policy(config),
+        &ServiceLimits::default(),
+        Arc::clone(&clock),
+    )
+    .context("cannot use the signing keys")?;
+    let admin = Arc::new(
+        admin_service(config, store, keys, clock)?
+            .with_caches(Arc::clone(&service) as Arc<dyn tollgate_core::login::CacheControl>),
+    );
     if demo {
-        let admin = admin_service(config, Arc::clone(&store), Arc::clone(&keys), Arc::clone(&clock))?;
         crate::demo::seed(&admin).await?;
     }
-    let service = LoginService::new(store, keys, token_policy(config), &ServiceLimits::default(), clock)
-        .context("cannot use the signing keys")?;
+    service.warm_up().await.context("cannot read which keys exist")?;
     let mut background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
@@ -170,6 +194,7 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
         background.push(tollgate_http::metrics::spawn_upkeep(handle.clone(), Duration::from_secs(1)));
     }
     let state = AppState::new(Arc::clone(&service), metrics, config.public_url.clone());
+    let issuer_from = state.clone();
 
     let idle_limit = connection_idle_limit(config);
     let (stop, stopped) = watch::channel(false);
@@ -180,6 +205,9 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
             .await
             .with_context(|| format!("cannot listen on {}", listener.addr))?;
         let addr = socket.local_addr()?;
+        if addrs.is_empty() {
+            issuer_from.listening_on(addr);
+        }
         tracing::info!(%addr, database = %tollgate_store::redact_url(&config.database_url), "listening on http://{addr}");
         addrs.push(addr);
         let mut stopped = stopped.clone();
@@ -190,7 +218,7 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
             .await
         });
     }
-    Ok(Running { addrs, stop, servers, background, service })
+    Ok(Running { addrs, stop, servers, background, service, admin })
 }
 
 mod idle;

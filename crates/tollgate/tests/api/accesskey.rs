@@ -399,6 +399,7 @@ async fn the_signing_key_can_come_from_a_file() {
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("jwt.key");
     std::fs::write(&file, format!("{SECRET}\n")).expect("write");
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
     let app = TestApp::spawn_demo_with(|c| c.jwt.secret_file = Some(file)).await;
     let token = app.jwt(DOC_KEY, DOC_SECRET).await;
     let (message, signature) = token.rsplit_once('.').expect("dot");

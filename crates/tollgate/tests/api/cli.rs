@@ -85,19 +85,19 @@ async fn principal_add_takes_password_roles_attributes_and_realm_and_prints_json
 async fn principal_list_show_disable_enable_and_remove_work() {
     let app = TestApp::spawn().await;
     let cli = Cli { app: &app };
-    cli.json(&["principal", "add", "bob", "--password-stdin"], Some("pw\n"));
+    cli.json(&["principal", "add", "bob", "--password-stdin"], Some("bobs-password\n"));
     cli.json(&["principal", "add", "carol", "--no-password"], None);
     let list = cli.json(&["principal", "list"], None);
     let names: Vec<_> = list.as_array().expect("array").iter().map(|p| p["name"].clone()).collect();
     assert_eq!(names, [json!("bob"), json!("carol")]);
     assert_eq!(cli.json(&["principal", "show", "bob"], None)["name"], "bob");
 
-    let token = app.login("bob", "pw").await["token"].as_str().expect("token").to_owned();
+    let token = app.login("bob", "bobs-password").await["token"].as_str().expect("token").to_owned();
     assert_eq!(cli.json(&["principal", "disable", "bob"], None)["enabled"], false);
-    assert_eq!(app.post_login_check(&json!({"username":"bob","password":"pw"})).await.status, 401);
+    assert_eq!(app.post_login_check(&json!({"username":"bob","password":"bobs-password"})).await.status, 401);
     assert!(app.refused_within_two_seconds(&token).await);
     assert_eq!(cli.json(&["principal", "enable", "bob"], None)["enabled"], true);
-    assert_eq!(app.post_login_check(&json!({"username":"bob","password":"pw"})).await.status, 200);
+    assert_eq!(app.post_login_check(&json!({"username":"bob","password":"bobs-password"})).await.status, 200);
 
     cli.json(&["principal", "remove", "bob"], None);
     let out = cli.run(&["principal", "show", "bob"], None);
@@ -125,9 +125,9 @@ async fn password_set_replaces_the_password() {
     let app = TestApp::spawn().await;
     app.add_user("user", "old").await;
     let cli = Cli { app: &app };
-    cli.json(&["password", "set", "user", "--password-stdin"], Some("new\n"));
+    cli.json(&["password", "set", "user", "--password-stdin"], Some("new-password\n"));
     assert_eq!(app.post_login_check(&json!({"username":"user","password":"old"})).await.status, 401);
-    assert_eq!(app.post_login_check(&json!({"username":"user","password":"new"})).await.status, 200);
+    assert_eq!(app.post_login_check(&json!({"username":"user","password":"new-password"})).await.status, 200);
 }
 
 #[tokio::test]

@@ -11,13 +11,13 @@ async fn app_with_token() -> (TestApp, String) {
     let app = TestApp::spawn().await;
     app.add_principal(PrincipalSpec {
         name: "alice".into(),
-        password: Some("pw".into()),
+        password: Some("alice-password".into()),
         roles: vec!["reader".into(), "writer".into()],
         realm: Some("Partner".into()),
         ..Default::default()
     })
     .await;
-    let token = app.login("alice", "pw").await["token"].as_str().expect("token").to_owned();
+    let token = app.login("alice", "alice-password").await["token"].as_str().expect("token").to_owned();
     (app, token)
 }
 
@@ -115,7 +115,7 @@ async fn revoking_every_token_of_a_principal_stops_old_tokens_but_not_new_logins
     app.admin.revoke_principal_tokens(&tollgate_core::AdminContext::cli(), "alice").await.expect("revoke");
     assert!(app.refused_within_two_seconds(&token).await);
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let fresh = app.login("alice", "pw").await["token"].as_str().expect("token").to_owned();
+    let fresh = app.login("alice", "alice-password").await["token"].as_str().expect("token").to_owned();
     assert_eq!(app.verify(&fresh).await.status, 200);
 }
 
@@ -153,11 +153,11 @@ async fn a_principal_without_a_realm_gets_an_empty_realm_header() {
     let app = TestApp::spawn().await;
     app.add_principal(PrincipalSpec {
         name: "bob".into(),
-        password: Some("pw".into()),
+        password: Some("alice-password".into()),
         ..Default::default()
     })
     .await;
-    let token = app.login("bob", "pw").await["token"].as_str().expect("token").to_owned();
+    let token = app.login("bob", "alice-password").await["token"].as_str().expect("token").to_owned();
     let reply = app.verify(&token).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("x-auth-realm"), Some(""));

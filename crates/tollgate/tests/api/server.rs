@@ -15,20 +15,33 @@ async fn healthz_readyz_and_metrics_answer() {
     app.get("/healthz", None).await.assert(200, r#"{"status":"ok"}"#);
     app.get("/readyz", None).await.assert(200, r#"{"status":"ready"}"#);
     app.add_user("user", "1234").await;
-    app.login("user", "1234").await;
-    let _ = app.post_login_check(&json!({ "username": "user", "password": "nope" })).await;
-    let metrics = app.get("/metrics", None).await;
-    assert_eq!(metrics.status, 200);
+    // Metrics are the process's: a server process of its own counts only
+    // this test's logins.
+    let port = free_port();
+    let _child = spawn_binary(&app, port).await;
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for (password, status) in [("1234", 200), ("nope", 401)] {
+        let reply = client
+            .post(format!("{base}/v1/login_check"))
+            .json(&json!({ "username": "user", "password": password }))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(reply.status(), status);
+    }
+    let metrics =
+        client.get(format!("{base}/metrics")).send().await.expect("metrics").text().await.expect("text");
     for needle in [
         // Counted once each, under the right labels.
-        r#"tollgate_logins_total{contract="login_check",outcome="success"} 1"#,
-        r#"tollgate_logins_total{contract="login_check",outcome="bad_credentials"} 1"#,
-        r#"tollgate_tokens_issued_total{contract="login_check"} 1"#,
+        "tollgate_logins_total{contract=\"login_check\",outcome=\"success\"} 1\n",
+        "tollgate_logins_total{contract=\"login_check\",outcome=\"bad_credentials\"} 1\n",
+        "tollgate_tokens_issued_total{contract=\"login_check\"} 1\n",
         "tollgate_login_duration_seconds_bucket",
     ] {
-        assert!(metrics.text.contains(needle), "{needle} missing from /metrics");
+        assert!(metrics.contains(needle), "{needle} missing from /metrics:\n{metrics}");
     }
-    assert!(!metrics.text.contains("1234"), "no secret in metrics");
+    assert!(!metrics.contains("1234"), "no secret in metrics");
 }
 
 #[tokio::test]

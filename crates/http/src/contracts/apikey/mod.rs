@@ -44,7 +44,14 @@ pub fn routes(path: &str) -> Router<AppState> {
     Router::new().route(path, post(login))
 }
 
-async fn login(State(state): State<AppState>, request: Request) -> Response {
+/// Whether `path` is the contract's path in another letter case
+/// (`/API/Login`): ASP.NET's routing matches either, and legacy clients may
+/// spell it so. Exact spellings are routed before this is asked.
+pub(crate) fn is_path_in_other_case(mounted: &str, path: &str) -> bool {
+    path.eq_ignore_ascii_case(mounted)
+}
+
+pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Response {
     let context = login_context(&request, Contract::ApiKey);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
