@@ -142,9 +142,10 @@ const X_AUTH_EXPIRES: HeaderName = HeaderName::from_static("x-auth-expires");
 fn identity_response(identity: &Identity) -> Response {
     let mut headers = HeaderMap::with_capacity(8);
     let mut put = |name: HeaderName, value: &str| {
-        // Names are validated free of control characters when created, so
-        // this only skips what cannot be a header at all.
-        if let Ok(value) = HeaderValue::from_str(value) {
+        // Non-ASCII text (a name in NFC, `café`) travels as its UTF-8 bytes,
+        // which HTTP allows in field values; names hold no control character
+        // (refused when created), so this only skips what cannot be a header.
+        if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
             headers.insert(name, value);
         }
     };

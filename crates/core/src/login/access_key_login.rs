@@ -134,6 +134,7 @@ impl LoginService {
         if !self.known.may_exist(self.store.as_ref(), KeyKind::AccessKey, access_key.as_bytes()).await? {
             return Ok(None);
         }
+        super::count_lookup("access_key");
         let Some(found) = self.store.find_access_key(access_key).await? else { return Ok(None) };
         let found = Arc::new(Client::new(found));
         self.access_keys.insert(access_key.to_owned(), Arc::clone(&found));

@@ -56,6 +56,7 @@ impl LoginService {
                 if !self.known.may_exist(self.store.as_ref(), KeyKind::ApiKey, &key_hash).await? {
                     return Err(LoginError::BadCredentials);
                 }
+                super::count_lookup("api_key");
                 let found = self.store.find_api_key(&key_hash).await?.ok_or(LoginError::BadCredentials)?;
                 let found = Arc::new(CachedApiKey { key: found, use_noted: UseNote::default() });
                 self.api_keys.insert(key_hash, Arc::clone(&found));

@@ -7,14 +7,15 @@
 //! The filters say "maybe" for every key that exists (and for about 1 % of
 //! those that do not: those are looked up as before) and "no" only for keys
 //! never stored. They learn new keys by catching up with the database:
-//! before refusing a key they do not know, at most every
-//! [`MIN_CATCH_UP_INTERVAL`] (a key created a moment ago by the CLI or
-//! another node logs in at once; a flood of forged keys costs one small
-//! query per interval, not one per request), and whenever the database
-//! announces a change.
+//! before refusing a key they do not know, and whenever the database
+//! announces a change. Catch-ups that misses ask for are rationed (a bucket
+//! of [`CATCH_UP_BURST`], refilled at [`CATCH_UP_RATE`] a second): a key
+//! created a moment ago by the CLI or another node logs in at once, while a
+//! flood of forged keys costs a few small queries a second, not one per
+//! request.
 
 use std::sync::RwLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use fastbloom::BloomFilter;
 use time::OffsetDateTime;
@@ -22,8 +23,9 @@ use time::OffsetDateTime;
 use crate::error::StoreError;
 use crate::store::CredentialStore;
 
-/// Catch-ups happen at most this often.
-const MIN_CATCH_UP_INTERVAL: Duration = Duration::from_millis(50);
+/// Catch-ups that misses may ask for at once, and how many more a second.
+const CATCH_UP_BURST: f64 = 10.0;
+const CATCH_UP_RATE: f64 = 20.0;
 
 /// Catch-ups read keys created this long before the newest one seen:
 /// nodes' clocks differ, and a slow transaction may commit a key created a
@@ -47,13 +49,28 @@ struct Filters {
     capacity: usize,
 }
 
-#[derive(Default)]
 struct CatchUp {
-    /// When a login's miss last made one run (forced ones do not count: a
-    /// start-up or a change announced must not delay the next miss's).
-    miss_ran_at: Option<Instant>,
+    /// Catch-ups misses may still ask for, refilled over time (forced ones
+    /// do not draw: a start-up or an announced change is not a miss).
+    allowance: f64,
+    refilled_at: Instant,
     /// The newest creation time read so far; `None`: nothing read yet.
     newest: Option<OffsetDateTime>,
+}
+
+impl CatchUp {
+    /// Takes one catch-up from the allowance; `false` if none is left.
+    fn draw(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.refilled_at).as_secs_f64() * CATCH_UP_RATE;
+        self.allowance = (self.allowance + refill).min(CATCH_UP_BURST);
+        self.refilled_at = now;
+        if self.allowance < 1.0 {
+            return false;
+        }
+        self.allowance -= 1.0;
+        true
+    }
 }
 
 /// Which filter to ask.
@@ -67,7 +84,8 @@ pub(super) enum KeyKind {
 
 impl KnownCredentials {
     pub(super) fn new() -> Self {
-        Self { filters: RwLock::new(None), catch_up: tokio::sync::Mutex::new(CatchUp::default()) }
+        let catch_up = CatchUp { allowance: CATCH_UP_BURST, refilled_at: Instant::now(), newest: None };
+        Self { filters: RwLock::new(None), catch_up: tokio::sync::Mutex::new(catch_up) }
     }
 
     /// `false` only if no key `key` was ever stored (as far as the filter
@@ -109,9 +127,9 @@ impl KnownCredentials {
     }
 
     /// Reads the keys created since the last catch-up (all of them the first
-    /// time, or when the filters are full); `false` if one ran too recently
-    /// to run again (unless `forced`). A request that finds another one
-    /// running waits for it instead.
+    /// time, or when the filters are full); `false` if the allowance of
+    /// catch-ups is spent (unless `forced`). A request that finds another
+    /// one running waits for it instead.
     pub(super) async fn catch_up(
         &self,
         store: &dyn CredentialStore,
@@ -125,11 +143,8 @@ impl KnownCredentials {
                 return Ok(true);
             }
         };
-        if !forced {
-            if state.miss_ran_at.is_some_and(|at| at.elapsed() < MIN_CATCH_UP_INTERVAL) {
-                return Ok(false);
-            }
-            state.miss_ran_at = Some(Instant::now());
+        if !forced && !state.draw() {
+            return Ok(false);
         }
         let full = {
             let filters = self.filters.read().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -166,6 +181,16 @@ impl KnownCredentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn catch_ups_for_misses_are_rationed_and_the_ration_refills() {
+        let mut state = CatchUp { allowance: CATCH_UP_BURST, refilled_at: Instant::now(), newest: None };
+        let burst = (0..100).take_while(|_| state.draw()).count();
+        assert_eq!(burst, 10, "a burst of misses gets its catch-ups");
+        assert!(!state.draw(), "a flood does not");
+        state.refilled_at -= std::time::Duration::from_millis(100);
+        assert!(state.draw(), "two more after 100 ms");
+    }
 
     #[test]
     fn a_filter_never_says_no_to_a_key_it_was_given() {

@@ -105,6 +105,12 @@ pub(crate) fn codec(keys: &JwtKeys, policy: &TokenPolicy) -> Result<JwtCodec, Jw
     }
 }
 
+/// Counts a credential or token looked up in the database (what the caches,
+/// tags and filters did not settle): `tollgate_credential_lookups_total`.
+fn count_lookup(what: &'static str) {
+    metrics::counter!("tollgate_credential_lookups_total", "what" => what).increment(1);
+}
+
 /// A bounded cache of credentials; revocations reach it through
 /// `forget_cached`, the TTL only bounds staleness of unused entries.
 fn key_cache<K, V>(limits: &ServiceLimits) -> moka::sync::Cache<K, V>

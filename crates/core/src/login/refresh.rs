@@ -42,6 +42,7 @@ impl LoginService {
             return Err(LoginError::BadCredentials);
         }
         let hash = TokenHash::of(refresh_token);
+        super::count_lookup("refresh_token");
         let Some(found) = self.store.find_refresh(&hash).await? else {
             return Err(LoginError::BadCredentials);
         };

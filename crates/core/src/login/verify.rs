@@ -44,6 +44,7 @@ impl LoginService {
             // A token that was not made here is refused without a lookup.
             None if !self.tags.may_be_ours(token, self.now()) => return Err(VerifyError::Unknown),
             None => {
+                super::count_lookup("token");
                 let found = self.store.find_token(&hash).await?.ok_or(VerifyError::Unknown)?;
                 let found = Arc::new(found);
                 self.verified.insert(hash, Arc::clone(&found));

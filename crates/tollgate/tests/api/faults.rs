@@ -5,13 +5,10 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-
 use crate::helpers::{TestApp, error_list};
+use serde_json::json;
 
 fn on_postgres() -> bool {
     std::env::var("TOLLGATE_TEST_BACKEND").as_deref() == Ok("postgres")
@@ -172,33 +169,10 @@ async fn a_full_disk_answers_500_never_200_and_logins_recover_by_themselves() {
     );
 }
 
-/// Starts the real binary on `url` and returns it with its stderr lines.
+/// Starts the real binary with the demo on `url`; its address and log lines.
 async fn serve(url: &str) -> (tokio::process::Child, String, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--database", url])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start tollgate");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let (send, receive) = tokio::sync::mpsc::unbounded_channel();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let line = tokio::time::timeout(deadline - Instant::now(), lines.next_line()).await;
-        match line {
-            Ok(Ok(Some(line))) if line.contains("listening on") => break,
-            Ok(Ok(Some(_))) => continue,
-            _ => panic!("tollgate did not start"),
-        }
-    }
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            let _ = send.send(line);
-        }
-    });
-    (child, format!("http://127.0.0.1:{port}"), receive)
+    let served = crate::helpers::serve_binary(url, &[], &["--demo"]).await.expect("tollgate starts");
+    (served.child, served.base, served.log)
 }
 
 /// Waits up to `within` for `/readyz` to answer 503, and for a log line

@@ -237,3 +237,49 @@ impl Reply {
 pub fn error_list(code: u16, message: &str) -> String {
     json!({ "errors": [ { "error": code, "message": message } ] }).to_string()
 }
+
+/// A `tollgate serve` process of its own (its metrics and log hold only
+/// what the test did), killed when dropped.
+pub struct Served {
+    pub child: tokio::process::Child,
+    pub base: String,
+    /// What it logged before it listened.
+    pub startup_log: Vec<String>,
+    /// Its log lines, after the one that said it listens.
+    pub log: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+/// Starts the real binary on `url` with `env` and extra `serve` arguments,
+/// and waits until it listens; `Err` with its log if it stopped instead.
+pub async fn serve_binary(url: &str, env: &[(&str, &str)], args: &[&str]) -> Result<Served, String> {
+    use tokio::io::{AsyncBufReadExt as _, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["serve", "--listen", &listen, "--database", url])
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start tollgate");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = Vec::new();
+    loop {
+        let line = tokio::time::timeout(deadline - std::time::Instant::now(), lines.next_line()).await;
+        match line {
+            Ok(Ok(Some(line))) if line.contains("listening on") => break,
+            Ok(Ok(Some(line))) => seen.push(line),
+            _ => return Err(seen.join("\n")),
+        }
+    }
+    let (send, log) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let _ = send.send(line);
+        }
+    });
+    Ok(Served { child, base: format!("http://{listen}"), startup_log: seen, log })
+}

@@ -16,4 +16,5 @@ mod login_check;
 mod nginx;
 mod oauth2;
 mod refresh;
+mod security;
 mod server;
