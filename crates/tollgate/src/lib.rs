@@ -5,4 +5,6 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+#[cfg(test)]
+mod packaged_config;
 pub mod server;
