@@ -39,6 +39,8 @@ C_BODY='{"accessKey":"986d8167a9b9a15e37db4ab4ad50877b01347a94","secret":"79bPqa
 B_JSON='{"Result":null,"UserLogin":"John.Doo","ApiKey":"hDn/LFXIPESM036W+s7VKg=="}'
 B_XML='<Request><UserLogin>John.Doo</UserLogin><ApiKey>hDn/LFXIPESM036W+s7VKg==</ApiKey></Request>'
 A_BODY='{"username":"user","password":"1234"}'
+WRONG_SECRET="79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN/emwjFCuAfX"
+C_WRONG="{\"accessKey\":\"986d8167a9b9a15e37db4ab4ad50877b01347a94\",\"secret\":\"$WRONG_SECRET\"}"
 CLIENT="client_id=986d8167a9b9a15e37db4ab4ad50877b01347a94&client_secret=79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN%2FemwjFCuAfq"
 
 start_server() { # $1: database URL, or "calibrate" for the reference handlers
@@ -110,6 +112,12 @@ for backend in $BACKENDS; do
   run "verify: C JWT" "$CONNECTIONS" get.lua /auth/verify "AUTHORIZATION=Bearer $C_TOKEN"
   run "OAuth introspection" "$CONNECTIONS" post_json.lua /oauth2/introspect \
       "BODY=token=$C_TOKEN&$CLIENT" "CONTENT_TYPE=application/x-www-form-urlencoded"
+  # Forgeries (DESIGN.md §7): refused (401) without a database lookup, so
+  # they cost what a cached check costs; and an unknown access key takes as
+  # long as a known one with a wrong secret (one connection: no queueing).
+  run "verify: forged tokens (401)" "$CONNECTIONS" verify_forged.lua /auth/verify REFUSED=1
+  run "C: unknown access keys (401), 1 connection" 1 login_forged_key.lua /login REFUSED=1 "SECRET=$WRONG_SECRET"
+  run "C: known key, wrong secret (401), 1 connection" 1 post_json.lua /login REFUSED=1 "BODY=$C_WRONG"
   # Password logins: one connection gives the time of one argon2id verify;
   # 64 show throughput and load shedding (503s are the non-2xx column).
   run "A: password login, 1 connection" 1 post_json.lua /v1/login_check "BODY=$A_BODY"
@@ -126,6 +134,10 @@ ideal = cores / (one["p50_ms"] / 1000)
 rate = many["ok"] / many["seconds"]
 print(f"\nA: one argon2id verify ≈ {one['p50_ms']:.1f} ms → ideal {ideal:.0f} logins/s on {cores} cores; "
       f"measured {rate:.0f}/s = {rate / ideal:.0%}, {many['non2xx']} shed with 503, p99 {many['p99_ms']:.1f} ms")
+unknown = json.loads(rows["C: unknown access keys (401), 1 connection"])
+wrong = json.loads(rows["C: known key, wrong secret (401), 1 connection"])
+print(f"C refusals, median: unknown key {unknown['p50_ms'] * 1000:.0f} µs, known key with a wrong secret "
+      f"{wrong['p50_ms'] * 1000:.0f} µs ({unknown['p50_ms'] / wrong['p50_ms'] - 1:+.1%})")
 PY
 done
 

@@ -112,6 +112,10 @@ pub enum LoginError {
     /// Password verification is saturated; the caller should retry later.
     #[error("password verification is overloaded")]
     Overloaded,
+    /// Too many failed logins from the client's address: refused without
+    /// checking credentials until the window ends.
+    #[error("too many failed logins from this address")]
+    RateLimited { retry_after: std::time::Duration },
     /// The threads that verify passwords are gone (a bug; they never stop).
     #[error("password verification is not running")]
     PasswordPool,

@@ -4,6 +4,7 @@
 //! Nothing here knows about HTTP, wire formats or SQL.
 
 pub mod admin;
+pub mod audit;
 pub mod clock;
 pub mod context;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod master_key;
 pub mod model;
 pub mod names;
 pub mod password;
+pub mod protection;
 pub mod secret;
 pub mod server_keys;
 pub mod signing_keys;

@@ -48,6 +48,8 @@ pub struct Principal {
     /// Tokens issued at or before this instant are void ("revoke all tokens of
     /// this principal" is one write, whatever the number of tokens).
     pub tokens_revoked_at: Option<OffsetDateTime>,
+    /// Password guessing at its name (DESIGN.md §9), as the database holds it.
+    pub lockout: crate::protection::LockState,
 }
 
 /// What a new principal is made of.

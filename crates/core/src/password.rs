@@ -79,7 +79,8 @@ impl PasswordVerifier {
         let (reply, answer) = oneshot::channel();
         let job = Job { stored, password: password.clone(), reply };
         match self.jobs.try_send(job) {
-            Ok(()) => {}
+            // Counted so that work spent (or spared, for a locked name) shows.
+            Ok(()) => metrics::counter!("tollgate_password_verifications_total").increment(1),
             Err(TrySendError::Full(_)) => return Err(LoginError::Overloaded),
             Err(TrySendError::Disconnected(_)) => return Err(LoginError::PasswordPool),
         }

@@ -18,9 +18,41 @@ use tollgate_core::{Contract, LoginContext};
 pub struct PeerAddr(pub SocketAddr);
 
 /// What the core learns about a login besides its credentials.
-pub(crate) fn login_context(request: &Request, contract: Contract) -> LoginContext {
-    let client = request.extensions().get::<PeerAddr>().map(|peer| peer.0.ip());
-    LoginContext::new(contract, client)
+pub(crate) fn login_context(state: &crate::AppState, request: &Request, contract: Contract) -> LoginContext {
+    LoginContext::new(contract, client_address(state, request))
+}
+
+/// The client's address: the TCP peer, or — when the peer is a trusted
+/// proxy — the nearest `X-Forwarded-For` hop that is not one (walking from
+/// the right, as each proxy appends the address it saw). A client can write
+/// anything into the header; only hops added by trusted proxies count.
+pub(crate) fn client_address(state: &crate::AppState, request: &Request) -> Option<std::net::IpAddr> {
+    let peer = request.extensions().get::<PeerAddr>()?.0.ip();
+    if !state.is_trusted_proxy(peer) {
+        return Some(peer);
+    }
+    let hops = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let mut nearest = peer;
+    for hop in hops.iter().rev() {
+        // A hop that is not an address cannot be told: stop at the last
+        // address a trusted proxy vouched for.
+        let Ok(address) = hop.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>()
+        else {
+            break;
+        };
+        nearest = address;
+        if !state.is_trusted_proxy(address) {
+            break;
+        }
+    }
+    Some(nearest)
 }
 
 /// Logs a failure inside (a database down, a full disk) that a request was
@@ -132,6 +164,16 @@ pub(crate) async fn read_body(body: Body) -> Result<Bytes, BodyError> {
         Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
         Err(_) => Err(BodyError::Incomplete),
     }
+}
+
+/// What every contract says when an address has failed too often
+/// (DESIGN.md §9).
+pub(crate) const TOO_MANY_REQUESTS: &str = "Too many requests. Please try again later.";
+
+/// `Retry-After: <whole seconds>` (at least 1).
+pub(crate) fn retry_after(headers: &mut HeaderMap, after: Duration) {
+    let seconds = after.as_secs().max(1);
+    headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
 }
 
 /// Token responses must not be cached by anyone (RFC 6749 §5.1).

@@ -32,6 +32,8 @@ pub struct Shared {
     /// The OAuth 2.0 issuer: `public_url`, else the main listener's address
     /// once bound. Never taken from a request (`Host` is the client's to say).
     issuer: std::sync::OnceLock<String>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AppState {
@@ -40,12 +42,18 @@ impl AppState {
         service: Arc<LoginService>,
         metrics: Option<PrometheusHandle>,
         public_url: Option<String>,
+        trusted_proxies: Vec<ipnet::IpNet>,
     ) -> Self {
         let issuer = std::sync::OnceLock::new();
         if let Some(url) = public_url {
             let _ = issuer.set(url.trim_end_matches('/').to_owned());
         }
-        Self(Arc::new(Shared { service, metrics, issuer }))
+        Self(Arc::new(Shared { service, metrics, issuer, trusted_proxies }))
+    }
+
+    /// Whether `peer` is a proxy whose `X-Forwarded-For` is believed.
+    pub(crate) fn is_trusted_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.0.trusted_proxies.iter().any(|net| net.contains(&peer))
     }
 
     /// Without `public_url`, the issuer is the main listener's address.

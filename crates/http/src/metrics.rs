@@ -45,6 +45,7 @@ pub enum Outcome {
     InvalidRequest,
     BadCredentials,
     Overloaded,
+    RateLimited,
     Error,
 }
 
@@ -55,6 +56,7 @@ impl Outcome {
             Outcome::InvalidRequest => "invalid_request",
             Outcome::BadCredentials => "bad_credentials",
             Outcome::Overloaded => "overloaded",
+            Outcome::RateLimited => "rate_limited",
             Outcome::Error => "error",
         }
     }

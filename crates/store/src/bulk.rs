@@ -58,6 +58,10 @@ pub async fn seed_scale(
                     Cell::Int(Some(created)),
                     Cell::Int(None),
                     Cell::Text(Some(format!("bench-{i}"))),
+                    Cell::Int(Some(0)),
+                    Cell::Int(Some(0)),
+                    Cell::Int(None),
+                    Cell::Int(None),
                 ]
             })
             .collect();

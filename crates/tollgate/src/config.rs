@@ -96,6 +96,61 @@ pub struct Config {
     pub accesskey: ContractConfig<AccessKeyDefaults>,
     pub jwt: JwtConfig,
     pub secrets: SecretsConfig,
+    pub protection: ProtectionConfig,
+}
+
+/// `[protection]`: abuse protection (DESIGN.md §9).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtectionConfig {
+    pub enabled: bool,
+    /// Consecutive failures that lock a name.
+    pub lockout_threshold: u32,
+    /// The first lock's length; each further lock doubles it.
+    pub lockout_base: Seconds,
+    pub lockout_max: Seconds,
+    /// Without failures this long, a name's count and ladder reset.
+    pub lockout_window: Seconds,
+    /// Failed logins from one address within `ip_window` beyond which its
+    /// logins are answered 429 until the window ends.
+    pub ip_failures: u32,
+    pub ip_window: Seconds,
+    /// Proxies (CIDRs) whose `X-Forwarded-For` names the client; in the
+    /// environment, comma-separated.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for ProtectionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            lockout_threshold: 10,
+            lockout_base: Seconds(Duration::from_secs(60)),
+            lockout_max: Seconds(Duration::from_secs(3600)),
+            lockout_window: Seconds::hours(24),
+            ip_failures: 100,
+            ip_window: Seconds(Duration::from_secs(60)),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// A list written as a list (the file) or as one comma-separated string (an
+/// environment variable).
+fn list_or_commas<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::List(items) => items,
+        Raw::Text(text) => {
+            text.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
+        }
+    })
 }
 
 /// `[secrets]`: how key material is kept at rest.
@@ -188,6 +243,7 @@ impl Default for Config {
             accesskey: ContractConfig::default(),
             jwt: JwtConfig::default(),
             secrets: SecretsConfig::default(),
+            protection: ProtectionConfig::default(),
         }
     }
 }
@@ -406,6 +462,23 @@ impl Config {
             return Err(ConfigError::Invalid("jwt.secret and jwt.secret_file: set one, not both".into()));
         }
         self.check_routes()?;
+        self.trusted_proxies()?;
+        let protection = &self.protection;
+        if protection.lockout_threshold == 0 || protection.ip_failures == 0 {
+            return Err(ConfigError::Invalid(
+                "protection.lockout_threshold and protection.ip_failures: must be at least 1".into(),
+            ));
+        }
+        for (key, duration) in [
+            ("protection.lockout_base", protection.lockout_base),
+            ("protection.lockout_max", protection.lockout_max),
+            ("protection.lockout_window", protection.lockout_window),
+            ("protection.ip_window", protection.ip_window),
+        ] {
+            if duration.0.is_zero() {
+                return Err(ConfigError::Invalid(format!("{key}: must be longer than 0s")));
+            }
+        }
         tollgate_store::Backend::of(&self.database_url)
             .map_err(|err| ConfigError::Invalid(format!("database_url: {err}")))?;
         Ok(())
@@ -442,6 +515,40 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// `protection.trusted_proxies` as networks.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.protection
+            .trusted_proxies
+            .iter()
+            .map(|text| {
+                // A bare address is a network of one.
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "protection.trusted_proxies: {text:?} is not an address or CIDR network (like 10.0.0.0/8)"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// What `[protection]` asks of the login service.
+    pub fn protection_policy(&self) -> tollgate_core::protection::ProtectionPolicy {
+        let p = &self.protection;
+        tollgate_core::protection::ProtectionPolicy {
+            enabled: p.enabled,
+            lockout: tollgate_core::protection::LockoutPolicy {
+                threshold: p.lockout_threshold,
+                base: p.lockout_base.0,
+                max: p.lockout_max.0,
+                window: p.lockout_window.0,
+            },
+            ip_failures: p.ip_failures,
+            ip_window: p.ip_window.0,
+        }
     }
 
     /// The master key, if `secrets.master_key_file` names one.
@@ -530,7 +637,8 @@ mod tests {
         assert_eq!(find("login_check.token_ttl").map(|key| key.text), Some(true));
         assert!(find("apikey.contract").is_none());
         assert_eq!(find("secrets.master_key_file").map(|key| key.text), Some(true));
-        assert_eq!(keys.len(), 23, "{keys:?}");
+        assert_eq!(find("protection.trusted_proxies").map(|key| key.text), Some(false));
+        assert_eq!(keys.len(), 31, "{keys:?}");
     }
 
     #[test]

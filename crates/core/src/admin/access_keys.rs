@@ -60,7 +60,7 @@ impl AdminService {
             return Ok(None);
         }
         self.created(crate::login::CreatedKey::AccessKey(&access_key));
-        self.audit(context, "accesskey.create", &access_key);
+        self.audit(context, "accesskey.create", &access_key, None).await;
         Ok(Some(CreatedAccessKey {
             id,
             principal: principal.name,
@@ -116,7 +116,7 @@ impl AdminService {
             return Err(AdminError::RevokedIsFinal);
         }
         self.changed();
-        self.audit(context, "accesskey.state", &found.access_key);
+        self.audit(context, "accesskey.state", &found.access_key, None).await;
         Ok(AccessKeyLookup { state, ..found })
     }
 }

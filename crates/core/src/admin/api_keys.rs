@@ -36,7 +36,7 @@ impl AdminService {
         let (id, created_at, hash) = (record.id, record.created_at, record.key_hash);
         self.store.insert_api_key(record).await?;
         self.created(crate::login::CreatedKey::ApiKey(&hash));
-        self.audit(context, "apikey.issue", &id.to_string());
+        self.audit(context, "apikey.issue", &id.to_string(), None).await;
         Ok(IssuedApiKey { id, principal: principal.name, api_key, expires_at, created_at })
     }
 
@@ -54,7 +54,7 @@ impl AdminService {
         let added = self.store.insert_api_key(record).await?;
         if added {
             self.created(crate::login::CreatedKey::ApiKey(&hash));
-            self.audit(context, "apikey.issue", &id.to_string());
+            self.audit(context, "apikey.issue", &id.to_string(), None).await;
         }
         Ok(added)
     }
@@ -92,7 +92,7 @@ impl AdminService {
             return Err(AdminError::NoSuchKey(id.to_owned()));
         }
         self.changed();
-        self.audit(context, "apikey.revoke", &key.to_string());
+        self.audit(context, "apikey.revoke", &key.to_string(), None).await;
         Ok(key)
     }
 }

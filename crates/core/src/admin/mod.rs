@@ -5,6 +5,8 @@
 
 mod access_keys;
 mod api_keys;
+mod audit_trail;
+mod lockouts;
 mod principals;
 mod signing_keys;
 mod tokens;
@@ -24,6 +26,8 @@ use crate::store::Store;
 
 pub use access_keys::{AccessKeySpec, CreatedAccessKey};
 pub use api_keys::IssuedApiKey;
+pub use audit_trail::MAX_PAGE;
+pub use lockouts::Lockout;
 pub use principals::{PrincipalSpec, RESERVED_CLAIMS};
 pub use signing_keys::{SigningKeyState, SigningKeyStatus};
 
@@ -116,9 +120,17 @@ impl AdminService {
         }
     }
 
-    /// Records one management action. Written to the log here; the audit
-    /// trail in the database joins it (same call, every entry point).
-    fn audit(&self, context: &AdminContext, action: &'static str, target: &str) {
+    /// Records one management action in the audit trail (and the log):
+    /// every entry point goes through here, so none can forget it. A change
+    /// that was made is not undone when its audit row cannot be written; the
+    /// failure is logged as an error instead.
+    async fn audit(
+        &self,
+        context: &AdminContext,
+        action: &'static str,
+        target: &str,
+        details: Option<serde_json::Value>,
+    ) {
         tracing::info!(
             actor = context.actor.name(),
             action,
@@ -127,6 +139,17 @@ impl AdminService {
             source_ip = context.source_ip.map(|ip| ip.to_string()),
             "admin action"
         );
+        let event = crate::audit::AuditEvent {
+            at: self.now(),
+            actor: context.actor.name().to_owned(),
+            action,
+            target: Some(target.to_owned()),
+            source_ip: context.source_ip,
+            details,
+        };
+        if let Err(err) = self.store.record_audit(&event).await {
+            tracing::error!(error = %crate::error::report(&err), action, "could not write an audit row");
+        }
     }
 }
 

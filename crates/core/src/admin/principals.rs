@@ -131,7 +131,7 @@ impl AdminService {
             StoreError::Conflict(_) => AdminError::NameTaken(name),
             other => other.into(),
         })?;
-        self.audit(context, "principal.create", &principal.name);
+        self.audit(context, "principal.create", &principal.name, None).await;
         Ok(principal)
     }
 
@@ -154,7 +154,7 @@ impl AdminService {
         };
         let created = self.store.create_principal_if_absent(new).await?;
         if created {
-            self.audit(context, "principal.create", &name);
+            self.audit(context, "principal.create", &name, None).await;
         }
         Ok(created)
     }
@@ -179,7 +179,7 @@ impl AdminService {
         check_password(&password, PasswordRule::Enforced)?;
         let principal = self.find_principal(name).await?;
         self.store.set_password(principal.id, hash(Some(password)).await?).await?;
-        self.audit(context, "password.set", &principal.name);
+        self.audit(context, "password.set", &principal.name, None).await;
         Ok(())
     }
 
@@ -193,7 +193,7 @@ impl AdminService {
         let now = self.now();
         self.store.set_enabled(principal.id, enabled, now).await?;
         self.changed();
-        self.audit(context, "principal.update", &principal.name);
+        self.audit(context, "principal.update", &principal.name, None).await;
         let tokens_revoked_at = if enabled { principal.tokens_revoked_at } else { Some(now) };
         Ok(Principal { enabled, tokens_revoked_at, ..principal })
     }
@@ -207,7 +207,7 @@ impl AdminService {
         let principal = self.find_principal(name).await?;
         self.store.remove_principal(principal.id).await?;
         self.changed();
-        self.audit(context, "principal.delete", &principal.name);
+        self.audit(context, "principal.delete", &principal.name, None).await;
         Ok(principal)
     }
 }

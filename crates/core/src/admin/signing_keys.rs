@@ -75,7 +75,7 @@ impl AdminService {
             blocking(move || generate(algorithm, signs_from)).await?.map_err(AdminError::KeyGeneration)?;
         self.keys.insert_signing_key(self.store.as_ref(), &key).await.map_err(AdminError::Keys)?;
         self.changed();
-        self.audit(context, "keys.rotate", &key.kid);
+        self.audit(context, "keys.rotate", &key.kid, None).await;
         Ok(SigningKeyStatus::at(key, None, self.now()))
     }
 

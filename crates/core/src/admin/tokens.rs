@@ -34,7 +34,7 @@ impl AdminService {
         };
         if revoked {
             self.changed();
-            self.audit(context, "token.revoke", "token");
+            self.audit(context, "token.revoke", "token", None).await;
         }
         Ok(revoked)
     }
@@ -48,7 +48,7 @@ impl AdminService {
         let principal = self.find_principal(name).await?;
         self.store.revoke_principal_tokens(principal.id, self.now()).await?;
         self.changed();
-        self.audit(context, "token.revoke", &principal.name);
+        self.audit(context, "token.revoke", &principal.name, None).await;
         Ok(principal)
     }
 
@@ -68,7 +68,7 @@ impl AdminService {
             return Err(AdminError::NoSuchKey(key.to_owned()));
         }
         self.changed();
-        self.audit(context, "token.revoke", &id.to_string());
+        self.audit(context, "token.revoke", &id.to_string(), None).await;
         Ok(id)
     }
 

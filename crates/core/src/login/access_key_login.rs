@@ -51,19 +51,33 @@ impl LoginService {
         access_key: &str,
         secret: &AccessSecret,
     ) -> Result<PlainToken, LoginError> {
-        let key = self.authenticate_client(context, access_key, secret).await?;
+        let key = self.authenticate_client(context, access_key, secret, None).await?;
         Ok(self.issue_client_jwt(&key)?.token)
     }
 
-    /// Checks an access key and its secret. Every failure (unknown key, wrong
-    /// secret, a key that is not active, a disabled holder) is the same
-    /// `BadCredentials`.
+    /// Checks an access key and its secret (or, if that fails, the
+    /// `alternative` spelling of the secret a client may have sent). Every
+    /// failure (unknown key, wrong secret, a key that is not active, a
+    /// disabled holder) is the same `BadCredentials`, counted once.
     pub async fn authenticate_client(
         &self,
-        _context: &LoginContext,
+        context: &LoginContext,
         access_key: &str,
         secret: &AccessSecret,
+        alternative: Option<&AccessSecret>,
     ) -> Result<Arc<Client>, LoginError> {
+        self.guarded(context, async {
+            match (self.check_client(access_key, secret).await, alternative) {
+                (Err(LoginError::BadCredentials), Some(alternative)) => {
+                    self.check_client(access_key, alternative).await
+                }
+                (outcome, _) => outcome,
+            }
+        })
+        .await
+    }
+
+    async fn check_client(&self, access_key: &str, secret: &AccessSecret) -> Result<Arc<Client>, LoginError> {
         // Compute the keyed hash whether or not the key exists, so both
         // paths cost about the same.
         let presented = self.keys.credential_hash(secret.expose().as_bytes());

@@ -43,10 +43,14 @@ impl LoginService {
     /// `KeyNotUsable` for the holder's revoked or expired key.
     pub async fn login_with_api_key(
         &self,
-        _context: &LoginContext,
+        context: &LoginContext,
         login: &str,
         api_key: &ApiKey,
     ) -> Result<IssuedToken, LoginError> {
+        self.guarded(context, self.api_key_login(login, api_key)).await
+    }
+
+    async fn api_key_login(&self, login: &str, api_key: &ApiKey) -> Result<IssuedToken, LoginError> {
         let raw = zeroize::Zeroizing::new(decode_api_key(api_key.expose()).ok_or(LoginError::MalformedKey)?);
         let key_hash = self.keys.credential_hash(raw.as_ref());
         let key = match self.api_keys.get(&key_hash) {

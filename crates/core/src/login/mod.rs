@@ -4,6 +4,7 @@
 
 mod access_key_login;
 mod api_key_login;
+mod guard;
 mod known;
 mod oauth;
 mod password_login;
@@ -158,6 +159,9 @@ pub struct LoginService {
     tags: TokenTags,
     /// Which API keys and access keys exist (forgeries likewise).
     known: known::KnownCredentials,
+    /// Lockouts and per-address limits (DESIGN.md §9).
+    protection: crate::protection::Protection,
+    lockouts: guard::LockoutWriter,
 }
 
 impl LoginService {
@@ -166,6 +170,7 @@ impl LoginService {
         keys: Arc<ServerKeys>,
         policy: TokenPolicy,
         limits: &ServiceLimits,
+        protection: crate::protection::ProtectionPolicy,
         clock: SharedClock,
     ) -> Result<Arc<Self>, JwtError> {
         let verified = moka::sync::Cache::builder()
@@ -179,6 +184,8 @@ impl LoginService {
         Ok(Arc::new(Self {
             tags,
             known: known::KnownCredentials::new(),
+            protection: crate::protection::Protection::new(protection),
+            lockouts: guard::LockoutWriter::default(),
             store,
             jwt,
             access_keys: key_cache(limits),
@@ -373,17 +380,30 @@ pub enum CreatedKey<'a> {
     AccessKey(&'a str),
 }
 
-/// Whatever keeps caches of stored state that a management change must
-/// reach at once on this node (other nodes follow the change counter).
+/// What a management change must reach at once on this node: the login
+/// service's caches and counts (other nodes follow the change counter and
+/// the database).
 pub trait CacheControl: Send + Sync {
     fn forget_cached(&self);
     /// A key was created: logins with it must work at once.
     fn key_created(&self, key: CreatedKey<'_>);
+    /// The names this node counts failed logins for, unknown ones included.
+    fn counted_names(&self) -> Vec<(String, crate::protection::LockState)>;
+    /// Forgets this node's count and lock of a name.
+    fn forget_name(&self, name: &str);
 }
 
 impl CacheControl for LoginService {
     fn forget_cached(&self) {
         LoginService::forget_cached(self);
+    }
+
+    fn counted_names(&self) -> Vec<(String, crate::protection::LockState)> {
+        LoginService::counted_names(self)
+    }
+
+    fn forget_name(&self, name: &str) {
+        LoginService::forget_name(self, name);
     }
 
     fn key_created(&self, key: CreatedKey<'_>) {

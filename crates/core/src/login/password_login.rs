@@ -11,28 +11,61 @@ use crate::store::NewSession;
 use crate::time_util::add;
 
 impl LoginService {
-    /// Verifies the password and opens a new session. Unknown, wrong and
-    /// disabled all fail alike, after the same argon2id work.
+    /// Contract A: verifies the password and opens a new session.
     pub async fn login_with_password(
         &self,
-        _context: &LoginContext,
+        context: &LoginContext,
         name: &str,
         password: &Password,
     ) -> Result<SessionTokens, LoginError> {
+        self.guarded(context, async {
+            let principal = self.check_password(name, password).await?;
+            self.open_session(&principal).await
+        })
+        .await
+    }
+
+    /// The principal `name` if `password` is its password (contract A, the
+    /// portal's sign-in). Unknown, wrong, disabled and locked all fail
+    /// alike: an unknown name costs the same argon2id work as a known one
+    /// (a decoy hash), a locked one none at all, known or unknown.
+    pub async fn check_password(&self, name: &str, password: &Password) -> Result<Principal, LoginError> {
         // A name no principal can have (a control character, say) is unknown
         // without asking the database, which might refuse the bytes.
-        let found = match crate::names::login_name(name) {
-            Some(name) => self.store.password_of(&name).await?,
+        let name = crate::names::login_name(name);
+        let found = match &name {
+            Some(name) => self.store.password_of(name).await?,
             None => None,
         };
         let (principal, stored) = match found {
             Some((principal, stored)) => (Some(principal), stored),
             None => (None, None),
         };
+        // Names are counted by their folded form: `USER` guesses at `user`.
+        let key = crate::names::collision_key(name.as_deref().unwrap_or_default());
+        let now = self.now();
+        let lock = self.protection.name_state(&key, principal.as_ref().map(|p| p.lockout), now);
+        if lock.is_locked(now) {
+            return Err(LoginError::BadCredentials);
+        }
         let matches = self.passwords.verify(stored, password).await?;
         match principal {
-            Some(principal) if matches && principal.enabled => self.open_session(&principal).await,
-            _ => Err(LoginError::BadCredentials),
+            Some(principal) if matches && principal.enabled => {
+                if let Some(reset) = self.protection.name_succeeded(&key, lock) {
+                    self.lockouts.record(principal.id, &key, reset);
+                }
+                Ok(principal)
+            }
+            principal => {
+                let (state, outcome) = self.protection.name_failed(&key, lock, now);
+                if let Some(principal) = &principal {
+                    self.lockouts.record(principal.id, &key, state);
+                }
+                if let crate::protection::FailureOutcome::Locked(until) = outcome {
+                    self.lockout_started(name.as_deref().unwrap_or_default(), until);
+                }
+                Err(LoginError::BadCredentials)
+            }
         }
     }
 

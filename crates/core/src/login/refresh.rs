@@ -35,9 +35,13 @@ impl Drop for SealedPair {
 impl LoginService {
     pub async fn refresh_session(
         &self,
-        _context: &LoginContext,
+        context: &LoginContext,
         refresh_token: &str,
     ) -> Result<SessionTokens, LoginError> {
+        self.guarded(context, self.refresh(refresh_token)).await
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<SessionTokens, LoginError> {
         if !self.tags.may_be_ours(refresh_token, self.now()) {
             return Err(LoginError::BadCredentials);
         }
@@ -107,6 +111,8 @@ impl LoginService {
         tracing::warn!(session = %found.session_id, principal = %found.principal.name,
             "spent refresh token presented again; revoking its whole session");
         self.store.revoke_session(found.session_id, self.now()).await?;
+        let details = serde_json::json!({ "session": found.session_id.to_string() });
+        self.audit_system_event("refresh.reuse", &found.principal.name, Some(details));
         self.forget_cached();
         Err(LoginError::BadCredentials)
     }

@@ -4,6 +4,7 @@
 //! implementation per database lives in the `tollgate-store` crate; the core
 //! never sees SQL.
 
+mod audit;
 mod credentials;
 mod keys;
 mod principals;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use audit::AuditStore;
 pub use credentials::{CreatedCredentials, CredentialStore};
 pub use keys::KeyStore;
 pub use principals::PrincipalStore;
@@ -41,6 +43,6 @@ pub trait Database: Send + Sync + 'static {
 }
 
 /// Everything a node needs from its database.
-pub trait Store: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore {}
+pub trait Store: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore + AuditStore {}
 
-impl<T: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore> Store for T {}
+impl<T: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore + AuditStore> Store for T {}

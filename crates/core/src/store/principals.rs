@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use crate::error::StoreError;
 use crate::model::{NewPrincipal, Principal, PrincipalId};
+use crate::protection::LockState;
 
 #[async_trait]
 pub trait PrincipalStore: Send + Sync + 'static {
@@ -28,4 +29,10 @@ pub trait PrincipalStore: Send + Sync + 'static {
     async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError>;
     /// Voids every token issued to the principal at or before `at`.
     async fn revoke_principal_tokens(&self, id: PrincipalId, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Keeps principals' lockout states (batched by the caller, off the
+    /// request path).
+    async fn save_lockouts(&self, states: &[(PrincipalId, LockState)]) -> Result<(), StoreError>;
+    /// Principals with failures counted or a lock not yet over at `now`.
+    async fn lockouts(&self, now: OffsetDateTime) -> Result<Vec<Principal>, StoreError>;
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine as _;
+use tollgate_core::LoginContext;
 use tollgate_core::login::Client;
 use tollgate_core::secret::AccessSecret;
-use tollgate_core::{LoginContext, LoginError};
 
 use super::error::OAuthError;
 use super::form::Form;
@@ -91,9 +91,10 @@ pub(super) async fn optional_client(
     form: &Form,
 ) -> Result<Option<Arc<Client>>, OAuthError> {
     let Some(presented) = presented(headers, form)? else { return Ok(None) };
-    let mut outcome = state.service.authenticate_client(context, &presented.id, &presented.secret).await;
-    if let (Err(LoginError::BadCredentials), Some(as_sent)) = (&outcome, &presented.secret_as_sent) {
-        outcome = state.service.authenticate_client(context, &presented.id, as_sent).await;
-    }
-    outcome.map(Some).map_err(OAuthError::from_client_auth)
+    state
+        .service
+        .authenticate_client(context, &presented.id, &presented.secret, presented.secret_as_sent.as_ref())
+        .await
+        .map(Some)
+        .map_err(OAuthError::from_client_auth)
 }

@@ -19,6 +19,8 @@ pub(super) enum OAuthError {
     UnsupportedGrantType,
     /// 503 `temporarily_unavailable`.
     Overloaded,
+    /// 429 `too_many_requests`: too many failed logins from this address.
+    RateLimited(std::time::Duration),
     /// 500 `server_error`.
     ServerError,
 }
@@ -44,6 +46,7 @@ impl OAuthError {
     fn from_login(err: LoginError, refused: OAuthError) -> Self {
         match err {
             LoginError::Overloaded => OAuthError::Overloaded,
+            LoginError::RateLimited { retry_after } => OAuthError::RateLimited(retry_after),
             LoginError::BadCredentials | LoginError::MalformedKey | LoginError::KeyNotUsable => refused,
             err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
                 crate::http_util::log_failure("OAuth 2.0 request", &err);
@@ -61,6 +64,10 @@ struct ErrorBody {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
+        let retry_after = match self {
+            Self::RateLimited(after) => Some(after),
+            _ => None,
+        };
         let (status, error, description) = match self {
             Self::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
             Self::InvalidClient => {
@@ -76,6 +83,9 @@ impl IntoResponse for OAuthError {
                 "unsupported_grant_type",
                 "Supported grant types: client_credentials, refresh_token.",
             ),
+            Self::RateLimited(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", crate::http_util::TOO_MANY_REQUESTS)
+            }
             Self::Overloaded => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
@@ -92,6 +102,9 @@ impl IntoResponse for OAuthError {
             response
                 .headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static(r#"Basic realm="tollgate""#));
+        }
+        if let Some(after) = retry_after {
+            crate::http_util::retry_after(response.headers_mut(), after);
         }
         crate::http_util::no_store(response.headers_mut());
         response

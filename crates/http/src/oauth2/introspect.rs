@@ -65,7 +65,7 @@ pub(super) fn hint(form: &Form) -> Option<TokenKindHint> {
 }
 
 pub(super) async fn introspect_token(State(state): State<AppState>, request: Request) -> Response {
-    let context = login_context(&request, Contract::OAuth2);
+    let context = login_context(&state, &request, Contract::OAuth2);
     let (headers, body) = headers_and_body(request);
     let result = async {
         let form = Form::read(&headers, body).await?;

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::http_util::{headers_and_body, login_context};
 
 pub(super) async fn revoke_token(State(state): State<AppState>, request: Request) -> Response {
-    let context = login_context(&request, Contract::OAuth2);
+    let context = login_context(&state, &request, Contract::OAuth2);
     let (headers, body) = headers_and_body(request);
     let result = async {
         let form = Form::read(&headers, body).await?;

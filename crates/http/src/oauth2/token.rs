@@ -58,7 +58,7 @@ impl TokenResponse {
 }
 
 pub(super) async fn issue_token(State(state): State<AppState>, request: Request) -> Response {
-    let context = login_context(&request, Contract::OAuth2);
+    let context = login_context(&state, &request, Contract::OAuth2);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = grant(&state, &context, &headers, body).await;
@@ -66,6 +66,7 @@ pub(super) async fn issue_token(State(state): State<AppState>, request: Request)
         Ok(_) => Outcome::Success,
         Err(OAuthError::InvalidClient | OAuthError::InvalidGrant) => Outcome::BadCredentials,
         Err(OAuthError::Overloaded) => Outcome::Overloaded,
+        Err(OAuthError::RateLimited(_)) => Outcome::RateLimited,
         Err(OAuthError::ServerError) => Outcome::Error,
         Err(_) => Outcome::InvalidRequest,
     };

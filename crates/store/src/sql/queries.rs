@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-pub(crate) const PRINCIPAL_COLUMNS: &str =
-    "p.id, p.name, p.roles, p.realm, p.attributes, p.enabled, p.created_at, p.tokens_revoked_at";
+pub(crate) const PRINCIPAL_COLUMNS: &str = "p.id, p.name, p.roles, p.realm, p.attributes, p.enabled, \
+    p.created_at, p.tokens_revoked_at, p.failed_logins, p.lockout_level, p.locked_until, p.last_failed_at";
 
 pub(crate) const INSERT_PRINCIPAL: &str = "INSERT INTO principals \
     (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key) \
@@ -208,3 +208,25 @@ pub(crate) const API_KEYS_CREATED_SINCE: &str =
 
 pub(crate) const ACCESS_KEYS_CREATED_SINCE: &str =
     "SELECT access_key, created_at FROM access_keys WHERE $1 IS NULL OR created_at >= $1";
+
+pub(crate) const SAVE_LOCKOUT: &str = "UPDATE principals SET failed_logins = $2, lockout_level = $3, \
+    locked_until = $4, last_failed_at = $5 WHERE id = $1";
+
+pub(crate) static LOCKOUTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {PRINCIPAL_COLUMNS} FROM principals p WHERE p.last_failed_at IS NOT NULL \
+         AND (p.failed_logins > 0 OR p.locked_until > $1) ORDER BY p.name"
+    )
+});
+
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (at, actor, action, target, source_ip, details) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Newest first; each filter applies when given (`$1` action, `$2` actor,
+/// `$3` target, `$4` before this id, `$5` how many).
+pub(crate) const LIST_AUDIT: &str = "SELECT id, at, actor, action, target, source_ip, details FROM audit_events \
+    WHERE ($1 IS NULL OR action = $1) AND ($2 IS NULL OR actor = $2) AND ($3 IS NULL OR target = $3) \
+    AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5";
+
+pub(crate) const SWEEP_AUDIT: &str = "DELETE FROM audit_events WHERE id IN \
+    (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT $2)";

@@ -283,6 +283,12 @@ macro_rules! sql_store {
                     enabled: row.try_get("enabled")?,
                     created_at: from_millis(row.try_get("created_at")?),
                     tokens_revoked_at: opt_time(row.try_get("tokens_revoked_at")?),
+                    lockout: tollgate_core::protection::LockState {
+                        failures: u32::try_from(row.try_get::<i64, _>("failed_logins")?).unwrap_or(0),
+                        level: u32::try_from(row.try_get::<i64, _>("lockout_level")?).unwrap_or(0),
+                        locked_until: opt_time(row.try_get("locked_until")?),
+                        last_failure: opt_time(row.try_get("last_failed_at")?),
+                    },
                 })
             }
 
@@ -373,6 +379,7 @@ macro_rules! sql_store {
                         enabled: true,
                         created_at: new.created_at,
                         tokens_revoked_at: None,
+                        lockout: tollgate_core::protection::LockState::default(),
                     })
                 }
 
@@ -471,6 +478,39 @@ macro_rules! sql_store {
                         })
                     })
                     .await
+                }
+
+                async fn save_lockouts(
+                    &self,
+                    states: &[(PrincipalId, tollgate_core::protection::LockState)],
+                ) -> Result<(), StoreError> {
+                    let states = states.to_vec();
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                            for (id, state) in states {
+                                sqlx::query(q::SAVE_LOCKOUT)
+                                    .bind(id.0)
+                                    .bind(i64::from(state.failures))
+                                    .bind(i64::from(state.level))
+                                    .bind(state.locked_until.map(to_millis))
+                                    .bind(state.last_failure.map(to_millis))
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                            tx.commit().await
+                        })
+                    })
+                    .await
+                }
+
+                async fn lockouts(&self, now: OffsetDateTime) -> Result<Vec<Principal>, StoreError> {
+                    let rows = sqlx::query(&q::LOCKOUTS)
+                        .bind(to_millis(now))
+                        .fetch_all(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    rows.iter().map(principal_from_row).collect::<Result<_, _>>().map_err(store_error)
                 }
 
                 async fn revoke_principal_tokens(
@@ -892,6 +932,77 @@ macro_rules! sql_store {
                                 }
                             }
                             tx.commit().await
+                        })
+                    })
+                    .await
+                }
+            }
+
+            #[async_trait]
+            impl tollgate_core::store::AuditStore for This {
+                async fn record_audit(
+                    &self,
+                    event: &tollgate_core::audit::AuditEvent,
+                ) -> Result<(), StoreError> {
+                    let event = event.clone();
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            sqlx::query(q::INSERT_AUDIT)
+                                .bind(to_millis(event.at))
+                                .bind(event.actor)
+                                .bind(event.action)
+                                .bind(event.target)
+                                .bind(event.source_ip.map(|ip| ip.to_string()))
+                                .bind(event.details.map(|details| details.to_string()))
+                                .execute(conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .await
+                }
+
+                async fn list_audit(
+                    &self,
+                    query: &tollgate_core::audit::AuditQuery,
+                ) -> Result<Vec<tollgate_core::audit::AuditRecord>, StoreError> {
+                    let rows = sqlx::query(q::LIST_AUDIT)
+                        .bind(query.action.as_deref())
+                        .bind(query.actor.as_deref())
+                        .bind(query.target.as_deref())
+                        .bind(query.before_id)
+                        .bind(i64::from(query.limit))
+                        .fetch_all(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    let decode = |row: &DbRow| -> Result<tollgate_core::audit::AuditRecord, sqlx::Error> {
+                        let details: Option<String> = row.try_get("details")?;
+                        Ok(tollgate_core::audit::AuditRecord {
+                            id: row.try_get("id")?,
+                            at: from_millis(row.try_get("at")?),
+                            actor: row.try_get("actor")?,
+                            action: row.try_get("action")?,
+                            target: row.try_get("target")?,
+                            source_ip: row.try_get("source_ip")?,
+                            details: details
+                                .map(|text| serde_json::from_str(&text))
+                                .transpose()
+                                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                        })
+                    };
+                    rows.iter().map(decode).collect::<Result<_, _>>().map_err(store_error)
+                }
+
+                async fn sweep_audit(&self, before: OffsetDateTime, batch: i64) -> Result<u64, StoreError> {
+                    let before = to_millis(before);
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            Ok(sqlx::query(q::SWEEP_AUDIT)
+                                .bind(before)
+                                .bind(batch)
+                                .execute(conn)
+                                .await?
+                                .rows_affected())
                         })
                     })
                     .await

@@ -4,7 +4,9 @@
 
 mod accesskey;
 mod apikey;
+mod audit;
 mod keys;
+mod lockout;
 mod output;
 mod password_input;
 mod principal;
@@ -78,6 +80,12 @@ pub enum Command {
     /// Manage the master key that seals key material at rest
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
+    /// See and clear names locked after password guessing
+    #[command(subcommand)]
+    Lockout(lockout::LockoutCommand),
+    /// Read the audit trail
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 impl Cli {
@@ -144,6 +152,12 @@ impl Cli {
                 command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
             Command::Secrets(command) => command.run(&config, self.json).await,
+            Command::Lockout(command) => {
+                command.run(&crate::server::open_admin(&config).await?, self.json).await
+            }
+            Command::Audit(command) => {
+                command.run(&crate::server::open_admin(&config).await?, self.json).await
+            }
         }
     }
 }

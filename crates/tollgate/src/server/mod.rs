@@ -56,6 +56,7 @@ impl Running {
             task.abort();
         }
         self.service.flush_usage().await;
+        self.service.flush_lockouts().await;
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
@@ -173,6 +174,7 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
         Arc::clone(&keys),
         token_policy(config),
         &ServiceLimits::default(),
+        config.protection_policy(),
         Arc::clone(&clock),
     )
     .context("cannot use the signing keys")?;
@@ -188,12 +190,14 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
         service.spawn_usage_flusher(Duration::from_secs(1)),
+        service.spawn_lockout_writer(Duration::from_millis(200)),
     ];
     let metrics = tollgate_http::metrics::install_recorder();
     if let Some(handle) = &metrics {
         background.push(tollgate_http::metrics::spawn_upkeep(handle.clone(), Duration::from_secs(1)));
     }
-    let state = AppState::new(Arc::clone(&service), metrics, config.public_url.clone());
+    let state =
+        AppState::new(Arc::clone(&service), metrics, config.public_url.clone(), config.trusted_proxies()?);
     let issuer_from = state.clone();
 
     let idle_limit = connection_idle_limit(config);

@@ -223,6 +223,28 @@ async fn migrate_data_copies_a_sqlite_database_into_postgres() {
     );
 }
 
+#[tokio::test]
+async fn a_lock_made_on_one_node_holds_on_the_other_within_two_seconds() {
+    let Some(base) = test_postgres() else { return };
+    let url = fresh_postgres_schema(&base).await;
+    let env = [("TOLLGATE_PROTECTION__LOCKOUT_THRESHOLD", "3"), ("TOLLGATE_PROTECTION__LOCKOUT_BASE", "1h")];
+    let (one, two) = tokio::join!(Node::start(&url, &env), Node::start(&url, &env));
+    let wrong = r#"{"username":"user","password":"wrong"}"#;
+    for _ in 0..3 {
+        assert_eq!(one.post("/v1/login_check", "application/json", wrong).await.0, 401);
+    }
+    let since = Instant::now();
+    loop {
+        // The right password: refused only once the other node honours the lock.
+        if two.post("/v1/login_check", "application/json", A_LOGIN).await.0 == 401 {
+            break;
+        }
+        assert!(since.elapsed() < Duration::from_secs(2), "node two did not honour the lock within 2 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("lock honoured by the other node after {:?}", since.elapsed());
+}
+
 /// Runs a command that must fail; its standard error.
 fn cli_fails(database_url: &str, args: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))

@@ -62,6 +62,23 @@ impl TestApp {
     }
 
     async fn spawn_seeded(tweak: impl FnOnce(&mut Config), demo: bool) -> Self {
+        Self::spawn_on_clock(tweak, demo, tollgate_core::clock::system()).await
+    }
+
+    /// Starts a server (with the demo) whose core goes by `clock`: a test
+    /// moves time by hand instead of sleeping.
+    pub async fn spawn_demo_on_clock(
+        tweak: impl FnOnce(&mut Config),
+        clock: Arc<tollgate_core::clock::ManualClock>,
+    ) -> Self {
+        Self::spawn_on_clock(tweak, true, clock).await
+    }
+
+    async fn spawn_on_clock(
+        tweak: impl FnOnce(&mut Config),
+        demo: bool,
+        clock: tollgate_core::clock::SharedClock,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
@@ -69,7 +86,8 @@ impl TestApp {
             ..Config::default()
         };
         tweak(&mut config);
-        Self::start_seeded(config, dir, demo).await
+        let running = tollgate::server::start_with_clock(&config, demo, clock).await.expect("server starts");
+        Self::around(running, config, dir).await
     }
 
     pub async fn start(config: Config, dir: TempDir) -> Self {
@@ -78,6 +96,10 @@ impl TestApp {
 
     async fn start_seeded(config: Config, dir: TempDir, demo: bool) -> Self {
         let running = tollgate::server::start(&config, demo).await.expect("server starts");
+        Self::around(running, config, dir).await
+    }
+
+    async fn around(running: Running, config: Config, dir: TempDir) -> Self {
         let store =
             tollgate::server::open_store(&config, tollgate_store::OpenMode::Existing).await.expect("store");
         let admin = running.admin();

@@ -15,6 +15,7 @@ mod jwks;
 mod login_check;
 mod nginx;
 mod oauth2;
+mod protection;
 mod refresh;
 mod security;
 mod server;

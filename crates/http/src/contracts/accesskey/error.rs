@@ -24,6 +24,8 @@ pub(super) enum AccessKeyLoginError {
     Unauthorized,
     /// 503: overloaded.
     Overloaded,
+    /// 429: too many failed logins from this address.
+    RateLimited(std::time::Duration),
     /// 500: the database or something else inside failed.
     Internal,
 }
@@ -35,6 +37,7 @@ impl From<LoginError> for AccessKeyLoginError {
                 Self::Unauthorized
             }
             LoginError::Overloaded => Self::Overloaded,
+            LoginError::RateLimited { retry_after } => Self::RateLimited(retry_after),
             err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
                 crate::http_util::log_failure("accesskey login", &err);
                 Self::Internal
@@ -51,6 +54,7 @@ impl AccessKeyLoginError {
             }
             Self::Unauthorized => Outcome::BadCredentials,
             Self::Overloaded => Outcome::Overloaded,
+            Self::RateLimited(_) => Outcome::RateLimited,
             Self::Internal => Outcome::Error,
         }
     }
@@ -87,6 +91,14 @@ struct AuthenticationError {
 #[derive(Serialize)]
 struct Reason {
     reason: &'static str,
+}
+
+/// The 429 error: `message`, `name`, `code`, as the 401's.
+#[derive(Serialize)]
+struct TooManyRequests {
+    message: &'static str,
+    name: &'static str,
+    code: &'static str,
 }
 
 /// Other errors: `name`, `message`.
@@ -141,6 +153,18 @@ impl IntoResponse for AccessKeyLoginError {
                     },
                 );
                 response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
+            Self::RateLimited(after) => {
+                let mut response = json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    TooManyRequests {
+                        message: crate::http_util::TOO_MANY_REQUESTS,
+                        name: "TooManyRequestsError",
+                        code: "TooManyRequestsError",
+                    },
+                );
+                crate::http_util::retry_after(response.headers_mut(), after);
                 response
             }
             Self::Internal => json_response(

@@ -32,7 +32,7 @@ pub fn routes(path: &str) -> Router<AppState> {
 }
 
 async fn login(State(state): State<AppState>, request: Request) -> Response {
-    let context = login_context(&request, Contract::AccessKey);
+    let context = login_context(&state, &request, Contract::AccessKey);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {

@@ -23,6 +23,8 @@ pub(super) enum ApiKeyLoginError {
     InvalidKey,
     /// 503: overloaded.
     Overloaded,
+    /// 429: too many failed logins from this address.
+    RateLimited(std::time::Duration),
     /// 500: the database or something else inside failed.
     Internal,
 }
@@ -33,6 +35,7 @@ impl From<LoginError> for ApiKeyLoginError {
             LoginError::BadCredentials => Self::UnknownCredentials,
             LoginError::MalformedKey | LoginError::KeyNotUsable => Self::InvalidKey,
             LoginError::Overloaded => Self::Overloaded,
+            LoginError::RateLimited { retry_after } => Self::RateLimited(retry_after),
             err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
                 crate::http_util::log_failure("apikey login", &err);
                 Self::Internal
@@ -47,6 +50,7 @@ impl ApiKeyLoginError {
             Self::UnsupportedMediaType | Self::BadRequest => Outcome::InvalidRequest,
             Self::UnknownCredentials | Self::InvalidKey => Outcome::BadCredentials,
             Self::Overloaded => Outcome::Overloaded,
+            Self::RateLimited(_) => Outcome::RateLimited,
             Self::Internal => Outcome::Error,
         }
     }
@@ -57,6 +61,7 @@ impl ApiKeyLoginError {
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::UnknownCredentials | Self::InvalidKey => StatusCode::UNAUTHORIZED,
             Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +77,7 @@ impl ApiKeyLoginError {
             Self::UnknownCredentials => (1003, "UserLogin or ApiKey are unknown"),
             Self::InvalidKey => (1004, "ApiKey is invalid"),
             Self::Overloaded => (503, "Service overloaded. Please try again later."),
+            Self::RateLimited(_) => (429, crate::http_util::TOO_MANY_REQUESTS),
             Self::Internal => (500, "Internal server error. Please try again later."),
         }
     }
@@ -85,8 +91,12 @@ impl ApiKeyLoginError {
     }
 
     pub(super) fn add_headers(&self, headers: &mut HeaderMap) {
-        if matches!(self, Self::Overloaded) {
-            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        match self {
+            Self::Overloaded => {
+                headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::RateLimited(after) => crate::http_util::retry_after(headers, *after),
+            _ => {}
         }
     }
 }

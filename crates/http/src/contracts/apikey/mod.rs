@@ -52,7 +52,7 @@ pub(crate) fn is_path_in_other_case(mounted: &str, path: &str) -> bool {
 }
 
 pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Response {
-    let context = login_context(&request, Contract::ApiKey);
+    let context = login_context(&state, &request, Contract::ApiKey);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let format = negotiate::response_format(&headers);

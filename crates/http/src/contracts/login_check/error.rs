@@ -21,6 +21,8 @@ pub enum LoginCheckError {
     BadCredentials,
     /// 503: password verification is saturated; retry shortly.
     Overloaded,
+    /// 429: too many failed logins from this address; retry after.
+    RateLimited(std::time::Duration),
     /// 500: the database or something else inside failed.
     Internal,
 }
@@ -31,6 +33,7 @@ impl LoginCheckError {
             Self::ContentType | Self::InvalidJson | Self::MissingCredentials => Outcome::InvalidRequest,
             Self::BadCredentials => Outcome::BadCredentials,
             Self::Overloaded => Outcome::Overloaded,
+            Self::RateLimited(_) => Outcome::RateLimited,
             Self::Internal => Outcome::Error,
         }
     }
@@ -43,6 +46,7 @@ impl From<LoginError> for LoginCheckError {
                 Self::BadCredentials
             }
             LoginError::Overloaded => Self::Overloaded,
+            LoginError::RateLimited { retry_after } => Self::RateLimited(retry_after),
             err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
                 crate::http_util::log_failure("login_check", &err);
                 Self::Internal
@@ -88,6 +92,12 @@ impl IntoResponse for LoginCheckError {
                     "Service overloaded. Please try again later.",
                 );
                 response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
+            Self::RateLimited(after) => {
+                let mut response =
+                    error_list(StatusCode::TOO_MANY_REQUESTS, 429, crate::http_util::TOO_MANY_REQUESTS);
+                crate::http_util::retry_after(response.headers_mut(), after);
                 response
             }
             Self::Internal => internal_error(),

@@ -31,7 +31,7 @@ pub fn routes(path: &str) -> Router<AppState> {
 }
 
 async fn login_check(State(state): State<AppState>, request: Request) -> Response {
-    let context = login_context(&request, Contract::LoginCheck);
+    let context = login_context(&state, &request, Contract::LoginCheck);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
@@ -45,7 +45,7 @@ async fn login_check(State(state): State<AppState>, request: Request) -> Respons
 }
 
 async fn refresh_token(State(state): State<AppState>, request: Request) -> Response {
-    let context = login_context(&request, Contract::LoginCheck);
+    let context = login_context(&state, &request, Contract::LoginCheck);
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
