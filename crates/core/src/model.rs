@@ -50,6 +50,25 @@ pub struct Principal {
     pub tokens_revoked_at: Option<OffsetDateTime>,
     /// Password guessing at its name (DESIGN.md §9), as the database holds it.
     pub lockout: crate::protection::LockState,
+    /// The stored password's format (`argon2id`, or a legacy one), if any.
+    pub password_format: Option<String>,
+}
+
+/// A password as stored: its format (`argon2id`, or the legacy format it
+/// was imported in) and the hash in that format's text form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPassword {
+    pub format: String,
+    pub hash: String,
+}
+
+impl StoredPassword {
+    /// The format every password set by Tollgate is stored in.
+    pub const ARGON2ID: &'static str = "argon2id";
+
+    pub fn argon2id(phc: String) -> Self {
+        Self { format: Self::ARGON2ID.to_owned(), hash: phc }
+    }
 }
 
 /// What a new principal is made of.
@@ -64,9 +83,8 @@ pub struct NewPrincipal {
     pub roles: Vec<String>,
     pub realm: Option<String>,
     pub attributes: BTreeMap<String, String>,
-    /// An argon2id PHC string, or `None` for a principal that logs in with
-    /// keys only.
-    pub password_hash: Option<String>,
+    /// `None` for a principal that logs in with keys only.
+    pub password: Option<StoredPassword>,
     pub created_at: OffsetDateTime,
 }
 

@@ -75,6 +75,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("attributes", Text),
             ("enabled", Bool),
             ("password_hash", Text),
+            ("password_format", Text),
             ("created_at", Int),
             ("tokens_revoked_at", Int),
             ("name_key", Text),

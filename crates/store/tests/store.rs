@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tollgate_core::Store;
-use tollgate_core::model::{NewPrincipal, RefreshRecord, SessionRecord, TokenKind, TokenRecord};
+use tollgate_core::model::{
+    NewPrincipal, RefreshRecord, SessionRecord, StoredPassword, TokenKind, TokenRecord,
+};
 use tollgate_core::secret::{TokenHash, random_hex};
 use tollgate_core::store::{NewSession, Rotation};
 use tollgate_core::time_util::{add, now};
@@ -51,7 +53,7 @@ fn principal(name: &str) -> NewPrincipal {
         roles: vec!["r".into()],
         realm: Some("Partner".into()),
         attributes: [("domain".to_owned(), "/x".to_owned())].into(),
-        password_hash: Some("$argon2id$stub".into()),
+        password: Some(StoredPassword::argon2id("$argon2id$stub".into())),
         created_at: now(),
     }
 }
@@ -80,8 +82,19 @@ async fn principals_round_trip_and_names_are_unique() {
         assert!(store.create_principal(principal("alice")).await.is_err(), "{backend}");
         assert!(!store.create_principal_if_absent(principal("alice")).await.expect(backend), "{backend}");
         assert!(store.create_principal_if_absent(principal("bob")).await.expect(backend), "{backend}");
-        let (_, hash) = store.password_of("alice").await.expect(backend).expect(backend);
-        assert_eq!(hash.as_deref(), Some("$argon2id$stub"), "{backend}");
+        let (alice, password) = store.password_of("alice").await.expect(backend).expect(backend);
+        assert_eq!(alice.password_format.as_deref(), Some("argon2id"), "{backend}");
+        assert_eq!(password, Some(StoredPassword::argon2id("$argon2id$stub".into())), "{backend}");
+        store
+            .set_password(alice.id, Some(StoredPassword { format: "bcrypt".into(), hash: "$2b$x".into() }))
+            .await
+            .expect(backend);
+        let (_, password) = store.password_of("alice").await.expect(backend).expect(backend);
+        assert_eq!(
+            password.map(|p| (p.format, p.hash)),
+            Some(("bcrypt".into(), "$2b$x".into())),
+            "{backend}"
+        );
         store.remove_principal(created.id).await.expect(backend);
         assert!(store.principal_by_name("alice").await.expect(backend).is_none(), "{backend}");
     }

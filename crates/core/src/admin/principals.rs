@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{AdminError, AdminService, blocking};
 use crate::context::AdminContext;
 use crate::error::StoreError;
-use crate::model::{NewPrincipal, Principal, PrincipalId};
+use crate::model::{NewPrincipal, Principal, PrincipalId, StoredPassword};
 use crate::secret::Password;
 
 /// Claim names Tollgate sets itself; an attribute may not shadow them.
@@ -86,12 +86,12 @@ fn check_password(password: &Password, rule: PasswordRule) -> Result<(), AdminEr
     Ok(())
 }
 
-async fn hash(password: Option<Password>) -> Result<Option<String>, AdminError> {
+async fn hash(password: Option<Password>) -> Result<Option<StoredPassword>, AdminError> {
     let Some(password) = password else {
         return Ok(None);
     };
     let hashed = blocking(move || crate::password::hash_password(&password)).await?;
-    Ok(Some(hashed.map_err(AdminError::Hashing)?))
+    Ok(Some(StoredPassword::argon2id(hashed.map_err(AdminError::Hashing)?)))
 }
 
 impl AdminService {
@@ -110,7 +110,7 @@ impl AdminService {
         }
         Ok(NewPrincipal {
             id: spec.id.unwrap_or_default(),
-            password_hash: hash(spec.password).await?,
+            password: hash(spec.password).await?,
             name_key: folded,
             name: spec.name,
             roles: spec.roles,

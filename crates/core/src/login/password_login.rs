@@ -48,7 +48,10 @@ impl LoginService {
         if lock.is_locked(now) {
             return Err(LoginError::BadCredentials);
         }
-        let matches = self.passwords.verify(stored, password).await?;
+        // Legacy formats are verified in their own way (an import); here
+        // argon2id, anything else like an unknown user.
+        let stored = stored.filter(|stored| stored.format == crate::model::StoredPassword::ARGON2ID);
+        let matches = self.passwords.verify(stored.map(|stored| stored.hash), password).await?;
         match principal {
             Some(principal) if matches && principal.enabled => {
                 if let Some(reset) = self.protection.name_succeeded(&key, lock) {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
-use crate::model::{NewPrincipal, Principal, PrincipalId};
+use crate::model::{NewPrincipal, Principal, PrincipalId, StoredPassword};
 use crate::protection::LockState;
 
 #[async_trait]
@@ -17,14 +17,18 @@ pub trait PrincipalStore: Send + Sync + 'static {
     async fn principal_by_name(&self, name: &str) -> Result<Option<Principal>, StoreError>;
     /// The principal whose name folds to `key` (see `names::collision_key`).
     async fn principal_by_collision_key(&self, key: &str) -> Result<Option<Principal>, StoreError>;
-    /// The principal and its password hash (if it has a password).
-    async fn password_of(&self, name: &str) -> Result<Option<(Principal, Option<String>)>, StoreError>;
+    /// The principal and its password (if it has one).
+    async fn password_of(
+        &self,
+        name: &str,
+    ) -> Result<Option<(Principal, Option<StoredPassword>)>, StoreError>;
     async fn list_principals(&self) -> Result<Vec<Principal>, StoreError>;
     /// Enables or disables the principal; disabling at `at` also voids every
     /// token it holds, for good.
     async fn set_enabled(&self, id: PrincipalId, enabled: bool, at: OffsetDateTime)
     -> Result<(), StoreError>;
-    async fn set_password(&self, id: PrincipalId, phc: Option<String>) -> Result<(), StoreError>;
+    async fn set_password(&self, id: PrincipalId, password: Option<StoredPassword>)
+    -> Result<(), StoreError>;
     /// Removes the principal and everything it holds (keys, sessions, tokens).
     async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError>;
     /// Voids every token issued to the principal at or before `at`.

@@ -4,16 +4,17 @@
 use std::sync::LazyLock;
 
 pub(crate) const PRINCIPAL_COLUMNS: &str = "p.id, p.name, p.roles, p.realm, p.attributes, p.enabled, \
-    p.created_at, p.tokens_revoked_at, p.failed_logins, p.lockout_level, p.locked_until, p.last_failed_at";
+    p.created_at, p.tokens_revoked_at, p.failed_logins, p.lockout_level, p.locked_until, p.last_failed_at, \
+    p.password_format";
 
 pub(crate) const INSERT_PRINCIPAL: &str = "INSERT INTO principals \
-    (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key) \
-    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8)";
+    (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key, password_format) \
+    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9)";
 
 /// Nothing if the name (or its folded form, or the id) is taken.
 pub(crate) const INSERT_PRINCIPAL_IF_ABSENT: &str = "INSERT INTO principals \
-    (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key) \
-    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8) ON CONFLICT DO NOTHING";
+    (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key, password_format) \
+    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
 
 /// Rows from before names had a folded form (filled in at open).
 pub(crate) const PRINCIPALS_WITHOUT_NAME_KEY: &str =
@@ -108,7 +109,8 @@ pub(crate) const REVOKE_PRINCIPAL_TOKENS: &str = "UPDATE principals SET tokens_r
 pub(crate) const SET_ENABLED: &str = "UPDATE principals SET enabled = $2, \
     tokens_revoked_at = CASE WHEN $2 THEN tokens_revoked_at ELSE $3 END WHERE id = $1";
 
-pub(crate) const SET_PASSWORD: &str = "UPDATE principals SET password_hash = $2 WHERE id = $1";
+pub(crate) const SET_PASSWORD: &str =
+    "UPDATE principals SET password_hash = $2, password_format = $3 WHERE id = $1";
 
 pub(crate) const REMOVE_PRINCIPAL: &str = "DELETE FROM principals WHERE id = $1";
 

@@ -25,7 +25,7 @@ macro_rules! sql_store {
             use tollgate_core::model::{
                 AccessKeyInfo, AccessKeyLookup, AccessKeyRecord, AccessKeyState, ApiKeyInfo, ApiKeyLookup,
                 ApiKeyRecord, CredentialId, NewPrincipal, Principal, PrincipalId, RefreshLookup,
-                RefreshRecord, TokenKind, TokenLookup, TokenRecord,
+                RefreshRecord, StoredPassword, TokenKind, TokenLookup, TokenRecord,
             };
             use tollgate_core::secret::TokenHash;
             use tollgate_core::signing_keys::{SigningAlgorithm, SigningKeyRecord};
@@ -289,6 +289,7 @@ macro_rules! sql_store {
                         locked_until: opt_time(row.try_get("locked_until")?),
                         last_failure: opt_time(row.try_get("last_failed_at")?),
                     },
+                    password_format: row.try_get("password_format")?,
                 })
             }
 
@@ -322,9 +323,10 @@ macro_rules! sql_store {
                     .bind(json_list(&new.roles))
                     .bind(new.realm.as_deref())
                     .bind(json_map(&new.attributes))
-                    .bind(new.password_hash.as_deref())
+                    .bind(new.password.as_ref().map(|password| password.hash.as_str()))
                     .bind(to_millis(new.created_at))
                     .bind(new.name_key.as_str())
+                    .bind(new.password.as_ref().map(|password| password.format.as_str()))
             }
 
             #[async_trait]
@@ -380,6 +382,7 @@ macro_rules! sql_store {
                         created_at: new.created_at,
                         tokens_revoked_at: None,
                         lockout: tollgate_core::protection::LockState::default(),
+                        password_format: new.password.as_ref().map(|password| password.format.clone()),
                     })
                 }
 
@@ -414,15 +417,26 @@ macro_rules! sql_store {
                 async fn password_of(
                     &self,
                     name: &str,
-                ) -> Result<Option<(Principal, Option<String>)>, StoreError> {
+                ) -> Result<Option<(Principal, Option<StoredPassword>)>, StoreError> {
                     let row = sqlx::query(&q::PRINCIPAL_BY_NAME)
                         .bind(name)
                         .fetch_optional(&self.read)
                         .await
                         .map_err(store_error)?;
-                    row.map(|row| Ok((principal_from_row(&row)?, row.try_get("password_hash")?)))
-                        .transpose()
-                        .map_err(store_error)
+                    row.map(|row| {
+                        let principal = principal_from_row(&row)?;
+                        let hash: Option<String> = row.try_get("password_hash")?;
+                        let password = hash.map(|hash| StoredPassword {
+                            format: principal
+                                .password_format
+                                .clone()
+                                .unwrap_or_else(|| StoredPassword::ARGON2ID.to_owned()),
+                            hash,
+                        });
+                        Ok((principal, password))
+                    })
+                    .transpose()
+                    .map_err(store_error)
                 }
 
                 async fn list_principals(&self) -> Result<Vec<Principal>, StoreError> {
@@ -453,10 +467,23 @@ macro_rules! sql_store {
                     .await
                 }
 
-                async fn set_password(&self, id: PrincipalId, phc: Option<String>) -> Result<(), StoreError> {
+                async fn set_password(
+                    &self,
+                    id: PrincipalId,
+                    password: Option<StoredPassword>,
+                ) -> Result<(), StoreError> {
+                    let (format, hash) = match password {
+                        Some(password) => (Some(password.format), Some(password.hash)),
+                        None => (None, None),
+                    };
                     self.write(move |conn| {
                         Box::pin(async move {
-                            sqlx::query(q::SET_PASSWORD).bind(id.0).bind(phc).execute(conn).await?;
+                            sqlx::query(q::SET_PASSWORD)
+                                .bind(id.0)
+                                .bind(hash)
+                                .bind(format)
+                                .execute(conn)
+                                .await?;
                             Ok(())
                         })
                     })

@@ -142,7 +142,7 @@ impl TestApp {
             roles: Vec::new(),
             realm: None,
             attributes: Default::default(),
-            password_hash: Some(hash),
+            password: Some(tollgate_core::model::StoredPassword::argon2id(hash)),
             created_at: tollgate_core::time_util::now(),
         };
         self.store.create_principal(new).await.expect("add user");
