@@ -364,6 +364,15 @@ impl JwtCodec {
     }
 }
 
+/// The stored key that signs at `now`: the newest whose time has come (as
+/// the codec picks it).
+pub fn signing_key(records: &[SigningKeyRecord], now: OffsetDateTime) -> Option<&SigningKeyRecord> {
+    records
+        .iter()
+        .filter(|k| k.signs_from <= now)
+        .max_by(|a, b| (a.signs_from, &a.kid).cmp(&(b.signs_from, &b.kid)))
+}
+
 /// `algorithm`'s keys in the order they sign, each with the instant it
 /// leaves the JWKS: `longest_token` after the next key starts signing (the
 /// last token it can have signed has expired by then); `None` while it is

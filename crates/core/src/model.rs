@@ -85,7 +85,18 @@ pub struct NewPrincipal {
     pub attributes: BTreeMap<String, String>,
     /// `None` for a principal that logs in with keys only.
     pub password: Option<StoredPassword>,
+    /// A disabled principal exists but can neither log in nor use a token.
+    pub enabled: bool,
     pub created_at: OffsetDateTime,
+}
+
+/// What an operator may change about a principal after creating it (its
+/// name never changes: tokens and audit rows name it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalProfile {
+    pub roles: Vec<String>,
+    pub realm: Option<String>,
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// Which contract minted an opaque token: it decides nothing about validity,

@@ -20,6 +20,14 @@ pub fn from_millis(ms: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// `t` in UTC as RFC 3339, fractional seconds only where there are some:
+/// how the management plane (CLI `--json`, admin API, audit) writes times.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// `t` in UTC as RFC 3339 with `digits` (1-9) fractional digits, e.g.
 /// `2026-11-24T09:30:00.250Z`: what the gateways' headers and contract B's
 /// `ExpireDate` show. Written by hand: this runs on every token check, and
@@ -62,6 +70,14 @@ pub fn add(t: OffsetDateTime, d: Duration) -> OffsetDateTime {
         .ok()
         .and_then(|d| t.checked_add(d))
         .unwrap_or(time::macros::datetime!(9999-12-31 23:59:59 UTC))
+}
+
+/// `t - d`, saturating at the Unix epoch (nothing Tollgate keeps is older).
+pub fn sub(t: OffsetDateTime, d: Duration) -> OffsetDateTime {
+    time::Duration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_sub(d))
+        .map_or(OffsetDateTime::UNIX_EPOCH, |at| at.max(OffsetDateTime::UNIX_EPOCH))
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub(crate) async fn verify(State(state): State<AppState>, request: Request) -> R
     identity_response(&identity)
 }
 
-enum Bearer<'a> {
+pub(crate) enum Bearer<'a> {
     Absent,
     Malformed,
     Token(&'a str),
@@ -68,7 +68,7 @@ enum Bearer<'a> {
 
 /// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1). Another
 /// scheme counts as no bearer token at all.
-fn bearer_token(headers: &HeaderMap) -> Bearer<'_> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Bearer<'_> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Bearer::Absent;
     };

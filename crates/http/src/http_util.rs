@@ -27,12 +27,20 @@ pub(crate) fn login_context(state: &crate::AppState, request: &Request, contract
 /// the right, as each proxy appends the address it saw). A client can write
 /// anything into the header; only hops added by trusted proxies count.
 pub(crate) fn client_address(state: &crate::AppState, request: &Request) -> Option<std::net::IpAddr> {
-    let peer = request.extensions().get::<PeerAddr>()?.0.ip();
+    client_address_of(state, request.extensions(), request.headers())
+}
+
+/// [`client_address`] from a request's parts.
+pub(crate) fn client_address_of(
+    state: &crate::AppState,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> Option<std::net::IpAddr> {
+    let peer = extensions.get::<PeerAddr>()?.0.ip();
     if !state.is_trusted_proxy(peer) {
         return Some(peer);
     }
-    let hops = request
-        .headers()
+    let hops = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -134,7 +142,7 @@ pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Why a request body could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BodyError {
-    /// Larger than [`MAX_BODY_BYTES`].
+    /// Larger than the limit.
     TooLarge,
     /// The client broke off, or did not finish within [`BODY_READ_TIMEOUT`].
     Incomplete,
@@ -143,12 +151,17 @@ pub(crate) enum BodyError {
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`] and waiting at
 /// most [`BODY_READ_TIMEOUT`] for it.
 pub(crate) async fn read_body(body: Body) -> Result<Bytes, BodyError> {
+    read_body_up_to(body, MAX_BODY_BYTES).await
+}
+
+/// [`read_body`] with a limit of `max_bytes`.
+pub(crate) async fn read_body_up_to(body: Body, max_bytes: usize) -> Result<Bytes, BodyError> {
     // A declared Content-Length over the limit is refused before waiting
     // for bytes that would be refused anyway.
-    if body.size_hint().lower() > MAX_BODY_BYTES as u64 {
+    if body.size_hint().lower() > max_bytes as u64 {
         return Err(BodyError::TooLarge);
     }
-    let mut collect = std::pin::pin!(http_body_util::Limited::new(body, MAX_BODY_BYTES).collect());
+    let mut collect = std::pin::pin!(http_body_util::Limited::new(body, max_bytes).collect());
     // Login bodies nearly always arrive with their headers: those are read
     // without arming a timer.
     let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;

@@ -4,6 +4,7 @@
 //! `LoginContext`), and render; they decide nothing about credentials or
 //! tokens themselves.
 
+pub mod admin;
 pub mod contracts;
 mod forward_auth;
 mod health;
@@ -16,7 +17,7 @@ mod router;
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use tollgate_core::LoginService;
+use tollgate_core::{AdminService, LoginService};
 
 pub use http_util::PeerAddr;
 pub use router::{ContractMount, HttpSettings, Listener, RESERVED_PATHS, listeners};
@@ -26,6 +27,7 @@ pub use router::{ContractMount, HttpSettings, Listener, RESERVED_PATHS, listener
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
+#[derive(Clone)]
 pub struct Shared {
     pub service: Arc<LoginService>,
     pub metrics: Option<PrometheusHandle>,
@@ -34,6 +36,16 @@ pub struct Shared {
     issuer: std::sync::OnceLock<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// The management plane, where the admin listener is served.
+    admin: Option<AdminPlane>,
+}
+
+/// What the admin listener serves with.
+#[derive(Clone)]
+pub struct AdminPlane {
+    pub service: Arc<AdminService>,
+    /// The role that makes a principal an administrator.
+    pub role: String,
 }
 
 impl AppState {
@@ -48,7 +60,18 @@ impl AppState {
         if let Some(url) = public_url {
             let _ = issuer.set(url.trim_end_matches('/').to_owned());
         }
-        Self(Arc::new(Shared { service, metrics, issuer, trusted_proxies }))
+        Self(Arc::new(Shared { service, metrics, issuer, trusted_proxies, admin: None }))
+    }
+
+    /// Adds the management plane (before the state is shared).
+    pub fn with_admin(self, admin: AdminPlane) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.admin = Some(admin);
+        Self(Arc::new(shared))
+    }
+
+    pub(crate) fn admin_plane(&self) -> Option<&AdminPlane> {
+        self.0.admin.as_ref()
     }
 
     /// Whether `peer` is a proxy whose `X-Forwarded-For` is believed.

@@ -62,7 +62,6 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
     let mut main = Router::new()
         .route(HEALTHZ_PATH, get(health::healthz))
         .route(READYZ_PATH, get(health::readyz))
-        .route(METRICS_PATH, get(health::metrics))
         // Any method, and any path below: Envoy's HTTP ext_authz keeps the
         // original method and appends the original path to its prefix.
         .route(VERIFY_PATH, any(forward_auth::verify))

@@ -54,6 +54,7 @@ fn principal(name: &str) -> NewPrincipal {
         realm: Some("Partner".into()),
         attributes: [("domain".to_owned(), "/x".to_owned())].into(),
         password: Some(StoredPassword::argon2id("$argon2id$stub".into())),
+        enabled: true,
         created_at: now(),
     }
 }

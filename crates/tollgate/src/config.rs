@@ -97,6 +97,31 @@ pub struct Config {
     pub jwt: JwtConfig,
     pub secrets: SecretsConfig,
     pub protection: ProtectionConfig,
+    pub admin: AdminConfig,
+}
+
+/// `[admin]`: the management plane's listener (DESIGN.md §8).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub enabled: bool,
+    /// Serves the admin API, the portal and `/metrics`; keep it private.
+    pub listen: SocketAddr,
+    /// The role that makes a principal an administrator.
+    pub role: String,
+    /// How long audit rows are kept.
+    pub audit_retention: Seconds,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            role: "tollgate-admin".into(),
+            audit_retention: Seconds::hours(24 * 90),
+        }
+    }
 }
 
 /// `[protection]`: abuse protection (DESIGN.md §9).
@@ -244,6 +269,7 @@ impl Default for Config {
             jwt: JwtConfig::default(),
             secrets: SecretsConfig::default(),
             protection: ProtectionConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -481,6 +507,7 @@ impl Config {
         }
         tollgate_store::Backend::of(&self.database_url)
             .map_err(|err| ConfigError::Invalid(format!("database_url: {err}")))?;
+        self.check_admin()?;
         Ok(())
     }
 }
@@ -513,6 +540,25 @@ impl Config {
                     )));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The admin listener is an address of its own, and its role a name.
+    fn check_admin(&self) -> Result<(), ConfigError> {
+        let admin = &self.admin;
+        if admin.role.is_empty() || admin.role.contains(',') || admin.role.chars().any(char::is_control) {
+            return Err(ConfigError::Invalid("admin.role: a non-empty role name without commas".into()));
+        }
+        if admin.audit_retention.0.is_zero() {
+            return Err(ConfigError::Invalid("admin.audit_retention: must be longer than 0s".into()));
+        }
+        let public = [Some(self.listen), self.apikey.listen, self.accesskey.listen];
+        if admin.enabled && admin.listen.port() != 0 && public.contains(&Some(admin.listen)) {
+            return Err(ConfigError::Invalid(format!(
+                "admin.listen: {} is also a public listener; the admin plane needs an address of its own",
+                admin.listen
+            )));
         }
         Ok(())
     }
@@ -638,7 +684,8 @@ mod tests {
         assert!(find("apikey.contract").is_none());
         assert_eq!(find("secrets.master_key_file").map(|key| key.text), Some(true));
         assert_eq!(find("protection.trusted_proxies").map(|key| key.text), Some(false));
-        assert_eq!(keys.len(), 31, "{keys:?}");
+        assert_eq!(find("admin.role").map(|key| key.text), Some(true));
+        assert_eq!(keys.len(), 35, "{keys:?}");
     }
 
     #[test]

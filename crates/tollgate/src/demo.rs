@@ -20,7 +20,11 @@ const PARTNER: &str = "partner";
 const PARTNER_UID: &str = "65d0f5c9-7fb0-455c-9036-9e72f0a8d0f6";
 const PARTNER_AK: &str = "45771ea1-b012-4b80-8ba4-49891c5d8d47";
 
-pub async fn seed(admin: &AdminService) -> anyhow::Result<()> {
+/// The demo's administrator (DESIGN.md §8), seeded only while the admin
+/// listener answers on loopback alone.
+pub const ADMIN: (&str, &str) = ("admin", "admin");
+
+pub async fn seed(admin: &AdminService, plane: &crate::config::AdminConfig) -> anyhow::Result<()> {
     let context = AdminContext::system();
     let (name, password) = LOGIN_CHECK_USER;
     let created = admin
@@ -51,7 +55,7 @@ pub async fn seed(admin: &AdminService) -> anyhow::Result<()> {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect(),
-        password: None,
+        ..Default::default()
     };
     admin.ensure_principal(&context, partner).await?;
     let (access_key, secret) = ACCESS_KEY;
@@ -64,6 +68,18 @@ pub async fn seed(admin: &AdminService) -> anyhow::Result<()> {
     };
     admin.create_access_key(&context, spec).await?;
 
+    let admin_seeded = plane.enabled && plane.listen.ip().is_loopback();
+    if admin_seeded {
+        let (name, password) = ADMIN;
+        let spec = PrincipalSpec {
+            name: name.into(),
+            password: Some(Password::new(password)),
+            roles: vec![plane.role.clone()],
+            ..Default::default()
+        };
+        admin.ensure_principal(&context, spec).await?;
+    }
+
     tracing::warn!("==================================================================");
     tracing::warn!("DEMO MODE: well-known example credentials are active. Never use");
     tracing::warn!("--demo with a database that protects anything real.");
@@ -73,6 +89,20 @@ pub async fn seed(admin: &AdminService) -> anyhow::Result<()> {
     );
     tracing::warn!("  apikey (seed 001): UserLogin {login:?}, ApiKey {api_key:?}");
     tracing::warn!("  accesskey (seed 002): accessKey {access_key:?}, secret {secret:?}");
+    if admin_seeded {
+        let (name, password) = ADMIN;
+        tracing::warn!(
+            "  admin API and portal (the admin listener, loopback only): username {name:?}, password \
+             {password:?}, role {:?}",
+            plane.role
+        );
+    } else if plane.enabled {
+        tracing::warn!(
+            "  no demo administrator: admin.listen {} is not a loopback address, and admin/admin must \
+             never be reachable from elsewhere",
+            plane.listen
+        );
+    }
     tracing::warn!("==================================================================");
     Ok(())
 }

@@ -65,8 +65,10 @@ impl AdminService {
             had |= caches.counted_names().iter().any(|(counted, _)| *counted == key);
             caches.forget_name(name);
         }
-        let target = principal.as_ref().map_or(name, |principal| principal.name.as_str());
-        self.audit(context, "lockout.clear", target, None).await;
+        if had {
+            let target = principal.as_ref().map_or(name, |principal| principal.name.as_str());
+            self.audit(context, "lockout.clear", target, None).await;
+        }
         Ok(had)
     }
 }

@@ -28,7 +28,7 @@ pub use access_keys::{AccessKeySpec, CreatedAccessKey};
 pub use api_keys::IssuedApiKey;
 pub use audit_trail::MAX_PAGE;
 pub use lockouts::Lockout;
-pub use principals::{PrincipalSpec, RESERVED_CLAIMS};
+pub use principals::{AttributesPatch, MAX_PRINCIPALS_PAGE, PrincipalPatch, PrincipalSpec, RESERVED_CLAIMS};
 pub use signing_keys::{SigningKeyState, SigningKeyStatus};
 
 #[derive(Debug, Error)]
@@ -36,12 +36,21 @@ pub enum AdminError {
     /// The request itself is wrong (a bad name, an empty password, …).
     #[error("{0}")]
     Invalid(String),
+    /// One field of the request is wrong (`field` as the wire names it).
+    #[error("{message}")]
+    InvalidField { field: &'static str, message: String },
     #[error("no principal named {0:?}")]
     NoSuchPrincipal(String),
     #[error("a principal named {0:?} already exists")]
     NameTaken(String),
+    #[error("a principal with id {0} already exists")]
+    IdTaken(String),
     #[error("no key with id {0}")]
     NoSuchKey(String),
+    /// The deployment's configuration does not allow it (rotating an HMAC
+    /// secret).
+    #[error("{0}")]
+    Unsupported(String),
     /// A revoked access key cannot move to another state.
     #[error("the key is revoked, which is final")]
     RevokedIsFinal,
@@ -102,7 +111,8 @@ impl AdminService {
         &self.store
     }
 
-    fn now(&self) -> time::OffsetDateTime {
+    /// Now, by the clock this service goes by.
+    pub fn now(&self) -> time::OffsetDateTime {
         self.clock.now()
     }
 

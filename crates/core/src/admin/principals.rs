@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{AdminError, AdminService, blocking};
 use crate::context::AdminContext;
 use crate::error::StoreError;
-use crate::model::{NewPrincipal, Principal, PrincipalId, StoredPassword};
+use crate::model::{NewPrincipal, Principal, PrincipalId, PrincipalProfile, StoredPassword};
 use crate::secret::Password;
 
 /// Claim names Tollgate sets itself; an attribute may not shadow them.
@@ -23,7 +23,55 @@ pub struct PrincipalSpec {
     pub roles: Vec<String>,
     pub realm: Option<String>,
     pub attributes: BTreeMap<String, String>,
+    /// Created disabled (it can log in once enabled).
+    pub disabled: bool,
 }
+
+/// A change to a principal, as a JSON merge patch (RFC 7396) describes it:
+/// `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct PrincipalPatch {
+    pub roles: Option<Vec<String>>,
+    /// `Some(None)` removes the realm.
+    pub realm: Option<Option<String>>,
+    /// Each attribute named: `Some` sets it, `None` removes it.
+    pub attributes: Option<AttributesPatch>,
+    pub enabled: Option<bool>,
+    /// `Some(None)` removes the password (the principal logs in with keys
+    /// only).
+    pub password: Option<Option<Password>>,
+}
+
+/// A merge patch of the attributes.
+#[derive(Debug, Clone)]
+pub enum AttributesPatch {
+    /// `"attributes": null`: every attribute goes.
+    Clear,
+    /// Set (`Some`) or remove (`None`) the attributes named.
+    Merge(BTreeMap<String, Option<String>>),
+}
+
+impl PrincipalPatch {
+    /// The fields it changes, as the audit row names them (never a value:
+    /// a password must not reach the audit trail).
+    fn fields(&self) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        for (name, present) in [
+            ("roles", self.roles.is_some()),
+            ("realm", self.realm.is_some()),
+            ("attributes", self.attributes.is_some()),
+            ("enabled", self.enabled.is_some()),
+        ] {
+            if present {
+                fields.push(name);
+            }
+        }
+        fields
+    }
+}
+
+/// Most principals one page of a search holds.
+pub const MAX_PRINCIPALS_PAGE: u32 = 1000;
 
 /// Fewest characters (code points) of a password an operator sets.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -36,6 +84,10 @@ pub(super) enum PasswordRule {
     DemoExempt,
 }
 
+fn invalid(field: &'static str, message: impl Into<String>) -> AdminError {
+    AdminError::InvalidField { field, message: message.into() }
+}
+
 /// Text that travels in headers and claims: no control characters.
 fn plain_text(text: &str) -> bool {
     !text.chars().any(char::is_control)
@@ -44,30 +96,33 @@ fn plain_text(text: &str) -> bool {
 /// Checks an operator's principal, and puts its name in normal form (NFC).
 fn check_spec(spec: &mut PrincipalSpec, rule: PasswordRule) -> Result<(), AdminError> {
     spec.name = crate::names::canonical_new_name(&spec.name)
-        .map_err(|err| AdminError::Invalid(format!("invalid principal name: {err}")))?;
+        .map_err(|err| invalid("name", format!("invalid principal name: {err}")))?;
     for role in &spec.roles {
         // Roles travel comma-joined in X-Auth-Roles.
         if role.is_empty() || role.contains(',') || !plain_text(role) {
-            return Err(AdminError::Invalid(format!(
-                "invalid role {role:?}: roles are non-empty, without commas"
-            )));
+            return Err(invalid(
+                "roles",
+                format!("invalid role {role:?}: roles are non-empty, without commas"),
+            ));
         }
     }
     if let Some(realm) = &spec.realm
         && (realm.is_empty() || !plain_text(realm))
     {
-        return Err(AdminError::Invalid("a realm must be non-empty text".into()));
+        return Err(invalid("realm", "a realm must be non-empty text"));
     }
     for (key, value) in &spec.attributes {
         if key.is_empty() || RESERVED_CLAIMS.contains(&key.as_str()) || !plain_text(key) {
-            return Err(AdminError::Invalid(format!(
-                "attribute {key:?} is not allowed: it is empty or a claim Tollgate sets itself"
-            )));
+            return Err(invalid(
+                "attributes",
+                format!("attribute {key:?} is not allowed: it is empty or a claim Tollgate sets itself"),
+            ));
         }
         if !plain_text(value) {
-            return Err(AdminError::Invalid(format!(
-                "attribute {key:?}: its value holds a control character"
-            )));
+            return Err(invalid(
+                "attributes",
+                format!("attribute {key:?}: its value holds a control character"),
+            ));
         }
     }
     if let Some(password) = &spec.password {
@@ -78,10 +133,10 @@ fn check_spec(spec: &mut PrincipalSpec, rule: PasswordRule) -> Result<(), AdminE
 
 fn check_password(password: &Password, rule: PasswordRule) -> Result<(), AdminError> {
     if password.expose().is_empty() {
-        return Err(AdminError::Invalid("the password is empty".into()));
+        return Err(invalid("password", "the password is empty"));
     }
     if rule == PasswordRule::Enforced && password.expose().chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AdminError::Invalid(format!("a password has at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(invalid("password", format!("a password has at least {MIN_PASSWORD_CHARS} characters")));
     }
     Ok(())
 }
@@ -108,6 +163,11 @@ impl AdminService {
         if let Some(existing) = self.store.principal_by_collision_key(&folded).await? {
             return Err(AdminError::NameTaken(existing.name));
         }
+        if let Some(id) = spec.id
+            && self.store.principal_by_id(id).await?.is_some()
+        {
+            return Err(AdminError::IdTaken(id.to_string()));
+        }
         Ok(NewPrincipal {
             id: spec.id.unwrap_or_default(),
             password: hash(spec.password).await?,
@@ -116,6 +176,7 @@ impl AdminService {
             roles: spec.roles,
             realm: spec.realm,
             attributes: spec.attributes,
+            enabled: !spec.disabled,
             created_at: self.now(),
         })
     }
@@ -149,7 +210,7 @@ impl AdminService {
         let name = spec.name.clone();
         let new = match self.new_principal(spec, PasswordRule::DemoExempt).await {
             // Another process seeding at once got there first.
-            Err(AdminError::NameTaken(_)) => return Ok(false),
+            Err(AdminError::NameTaken(_) | AdminError::IdTaken(_)) => return Ok(false),
             other => other?,
         };
         let created = self.store.create_principal_if_absent(new).await?;
@@ -159,15 +220,118 @@ impl AdminService {
         Ok(created)
     }
 
-    pub async fn find_principal(&self, name: &str) -> Result<Principal, AdminError> {
-        let no_such = || AdminError::NoSuchPrincipal(name.to_owned());
+    /// The principal `reference` names: its id, or else its name.
+    pub async fn find_principal(&self, reference: &str) -> Result<Principal, AdminError> {
+        let no_such = || AdminError::NoSuchPrincipal(reference.to_owned());
+        if let Ok(id) = uuid::Uuid::parse_str(reference.trim())
+            && let Some(principal) = self.store.principal_by_id(PrincipalId(id)).await?
+        {
+            return Ok(principal);
+        }
         // A name no principal can have is not even looked up.
-        let lookup = crate::names::login_name(name).ok_or_else(no_such)?;
+        let lookup = crate::names::login_name(reference).ok_or_else(no_such)?;
         self.store.principal_by_name(&lookup).await?.ok_or_else(no_such)
     }
 
     pub async fn list_principals(&self) -> Result<Vec<Principal>, AdminError> {
         Ok(self.store.list_principals().await?)
+    }
+
+    /// A page of the principals whose name starts with `prefix`, by name,
+    /// after the name `after`.
+    pub async fn search_principals(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Principal>, AdminError> {
+        let prefix = unicode_normalization::UnicodeNormalization::nfc(prefix).collect::<String>();
+        // One more than a page: whether another page follows.
+        Ok(self.store.search_principals(&prefix, after, limit.clamp(1, MAX_PRINCIPALS_PAGE + 1)).await?)
+    }
+
+    /// Applies a merge patch to a principal: its profile (roles, realm,
+    /// attributes), whether it is enabled, its password. Validated whole
+    /// before anything is written.
+    pub async fn update_principal(
+        &self,
+        context: &AdminContext,
+        reference: &str,
+        patch: PrincipalPatch,
+    ) -> Result<Principal, AdminError> {
+        let principal = self.find_principal(reference).await?;
+        let mut profile = PrincipalProfile {
+            roles: principal.roles.clone(),
+            realm: principal.realm.clone(),
+            attributes: principal.attributes.clone(),
+        };
+        if let Some(roles) = &patch.roles {
+            profile.roles = roles.clone();
+        }
+        if let Some(realm) = &patch.realm {
+            profile.realm = realm.clone();
+        }
+        match &patch.attributes {
+            None => {}
+            Some(AttributesPatch::Clear) => profile.attributes.clear(),
+            Some(AttributesPatch::Merge(changes)) => {
+                for (key, value) in changes {
+                    match value {
+                        Some(value) => profile.attributes.insert(key.clone(), value.clone()),
+                        None => profile.attributes.remove(key),
+                    };
+                }
+            }
+        }
+        let mut spec = PrincipalSpec {
+            name: principal.name.clone(),
+            roles: profile.roles.clone(),
+            realm: profile.realm.clone(),
+            attributes: profile.attributes.clone(),
+            ..Default::default()
+        };
+        check_spec(&mut spec, PasswordRule::Enforced)?;
+        let password = match patch.password.clone() {
+            Some(Some(password)) => {
+                check_password(&password, PasswordRule::Enforced)?;
+                Some(hash(Some(password)).await?)
+            }
+            Some(None) => Some(None),
+            None => None,
+        };
+
+        let fields = patch.fields();
+        let profile_changed = patch.roles.is_some() || patch.realm.is_some() || patch.attributes.is_some();
+        if profile_changed && !self.store.update_profile(principal.id, &profile).await? {
+            return Err(AdminError::NoSuchPrincipal(reference.to_owned()));
+        }
+        let mut updated = Principal {
+            roles: profile.roles,
+            realm: profile.realm,
+            attributes: profile.attributes,
+            ..principal
+        };
+        if let Some(enabled) = patch.enabled
+            && enabled != updated.enabled
+        {
+            let now = self.now();
+            self.store.set_enabled(updated.id, enabled, now).await?;
+            updated.enabled = enabled;
+            if !enabled {
+                updated.tokens_revoked_at = Some(now);
+            }
+        }
+        if !fields.is_empty() {
+            self.changed();
+            let details = serde_json::json!({ "fields": fields });
+            self.audit(context, "principal.update", &updated.name, Some(details)).await;
+        }
+        if let Some(password) = password {
+            updated.password_format = password.as_ref().map(|stored| stored.format.clone());
+            self.store.set_password(updated.id, password).await?;
+            self.audit(context, "password.set", &updated.name, None).await;
+        }
+        Ok(updated)
     }
 
     pub async fn set_password(

@@ -383,8 +383,11 @@ pub enum CreatedKey<'a> {
 /// What a management change must reach at once on this node: the login
 /// service's caches and counts (other nodes follow the change counter and
 /// the database).
+#[async_trait::async_trait]
 pub trait CacheControl: Send + Sync {
     fn forget_cached(&self);
+    /// Signing keys were added: publish and use them as stored now.
+    async fn signing_keys_changed(&self);
     /// A key was created: logins with it must work at once.
     fn key_created(&self, key: CreatedKey<'_>);
     /// The names this node counts failed logins for, unknown ones included.
@@ -393,9 +396,16 @@ pub trait CacheControl: Send + Sync {
     fn forget_name(&self, name: &str);
 }
 
+#[async_trait::async_trait]
 impl CacheControl for LoginService {
     fn forget_cached(&self) {
         LoginService::forget_cached(self);
+    }
+
+    async fn signing_keys_changed(&self) {
+        if let Err(err) = self.reload_signing_keys().await {
+            tracing::warn!(error = %crate::error::report(&err), "could not reload signing keys");
+        }
     }
 
     fn counted_names(&self) -> Vec<(String, crate::protection::LockState)> {

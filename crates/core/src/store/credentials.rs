@@ -52,6 +52,14 @@ pub trait CredentialStore: Send + Sync + 'static {
         &self,
         principal: Option<PrincipalId>,
     ) -> Result<Vec<AccessKeyInfo>, StoreError>;
+    /// One key as listed.
+    async fn access_key_info(&self, id: CredentialId) -> Result<Option<AccessKeyInfo>, StoreError>;
+    /// Sets when the key expires (never: `None`); `false` if no such key.
+    async fn set_access_key_expiry(
+        &self,
+        id: CredentialId,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError>;
     /// Moves a key to `state` unless it is revoked (final); `false` then.
     async fn set_access_key_state(&self, id: CredentialId, state: AccessKeyState)
     -> Result<bool, StoreError>;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
-use crate::model::{NewPrincipal, Principal, PrincipalId, StoredPassword};
+use crate::model::{NewPrincipal, Principal, PrincipalId, PrincipalProfile, StoredPassword};
 use crate::protection::LockState;
 
 #[async_trait]
@@ -15,6 +15,18 @@ pub trait PrincipalStore: Send + Sync + 'static {
     /// Safe when several processes seed the same database at once.
     async fn create_principal_if_absent(&self, new: NewPrincipal) -> Result<bool, StoreError>;
     async fn principal_by_name(&self, name: &str) -> Result<Option<Principal>, StoreError>;
+    async fn principal_by_id(&self, id: PrincipalId) -> Result<Option<Principal>, StoreError>;
+    /// Up to `limit` principals whose name starts with `prefix`, by name,
+    /// after the name `after` (the previous page's last).
+    async fn search_principals(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Principal>, StoreError>;
+    /// Replaces the principal's roles, realm and attributes; `false` if no
+    /// such principal.
+    async fn update_profile(&self, id: PrincipalId, profile: &PrincipalProfile) -> Result<bool, StoreError>;
     /// The principal whose name folds to `key` (see `names::collision_key`).
     async fn principal_by_collision_key(&self, key: &str) -> Result<Option<Principal>, StoreError>;
     /// The principal and its password (if it has one).

@@ -9,12 +9,12 @@ pub(crate) const PRINCIPAL_COLUMNS: &str = "p.id, p.name, p.roles, p.realm, p.at
 
 pub(crate) const INSERT_PRINCIPAL: &str = "INSERT INTO principals \
     (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key, password_format) \
-    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9)";
+    VALUES ($1, $2, $3, $4, $5, $10, $6, $7, $8, $9)";
 
 /// Nothing if the name (or its folded form, or the id) is taken.
 pub(crate) const INSERT_PRINCIPAL_IF_ABSENT: &str = "INSERT INTO principals \
     (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key, password_format) \
-    VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
+    VALUES ($1, $2, $3, $4, $5, $10, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
 
 /// Rows from before names had a folded form (filled in at open).
 pub(crate) const PRINCIPALS_WITHOUT_NAME_KEY: &str =
@@ -87,6 +87,23 @@ pub(crate) static PRINCIPAL_BY_NAME: LazyLock<String> = LazyLock::new(|| {
 pub(crate) static PRINCIPAL_BY_NAME_KEY: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p WHERE p.name_key = $1")
 });
+
+pub(crate) static PRINCIPAL_BY_ID: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p WHERE p.id = $1")
+});
+
+/// By name, from after `$2` (unless null), those starting with `$1` (as
+/// characters on both backends: no LIKE pattern to escape).
+pub(crate) static SEARCH_PRINCIPALS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p \
+         WHERE substr(p.name, 1, length($1)) = $1 AND ($2 IS NULL OR p.name > $2) \
+         ORDER BY p.name LIMIT $3"
+    )
+});
+
+pub(crate) const UPDATE_PROFILE: &str =
+    "UPDATE principals SET roles = $2, realm = $3, attributes = $4 WHERE id = $1";
 
 pub(crate) static LIST_PRINCIPALS: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {PRINCIPAL_COLUMNS}, p.password_hash FROM principals p ORDER BY p.name")
@@ -176,6 +193,11 @@ pub(crate) static LIST_ACCESS_KEYS: LazyLock<String> =
 pub(crate) static LIST_ACCESS_KEYS_OF: LazyLock<String> = LazyLock::new(|| {
     format!("{LIST_ACCESS_KEYS_SELECT} WHERE a.principal_id = $1 ORDER BY a.created_at, a.id")
 });
+
+pub(crate) static ACCESS_KEY_INFO: LazyLock<String> =
+    LazyLock::new(|| format!("{LIST_ACCESS_KEYS_SELECT} WHERE a.id = $1"));
+
+pub(crate) const SET_ACCESS_KEY_EXPIRY: &str = "UPDATE access_keys SET expires_at = $2 WHERE id = $1";
 
 pub(crate) const SET_ACCESS_KEY_STATE: &str =
     "UPDATE access_keys SET state = $2 WHERE id = $1 AND state <> 'revoked'";

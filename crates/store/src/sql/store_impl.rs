@@ -24,8 +24,8 @@ macro_rules! sql_store {
             use tollgate_core::StoreError;
             use tollgate_core::model::{
                 AccessKeyInfo, AccessKeyLookup, AccessKeyRecord, AccessKeyState, ApiKeyInfo, ApiKeyLookup,
-                ApiKeyRecord, CredentialId, NewPrincipal, Principal, PrincipalId, RefreshLookup,
-                RefreshRecord, StoredPassword, TokenKind, TokenLookup, TokenRecord,
+                ApiKeyRecord, CredentialId, NewPrincipal, Principal, PrincipalId, PrincipalProfile,
+                RefreshLookup, RefreshRecord, StoredPassword, TokenKind, TokenLookup, TokenRecord,
             };
             use tollgate_core::secret::TokenHash;
             use tollgate_core::signing_keys::{SigningAlgorithm, SigningKeyRecord};
@@ -298,6 +298,18 @@ macro_rules! sql_store {
                     .ok_or_else(|| sqlx::Error::Decode(format!("access key state {text:?}").into()))
             }
 
+            fn access_key_info_from_row(row: &DbRow) -> Result<AccessKeyInfo, sqlx::Error> {
+                Ok(AccessKeyInfo {
+                    id: CredentialId(row.try_get("id")?),
+                    principal_name: row.try_get("name")?,
+                    access_key: row.try_get("access_key")?,
+                    state: decode_state(&row.try_get::<String, _>("state")?)?,
+                    created_at: from_millis(row.try_get("created_at")?),
+                    expires_at: opt_time(row.try_get("expires_at")?),
+                    last_used_at: opt_time(row.try_get("last_used_at")?),
+                })
+            }
+
             fn access_key_from_row(row: &DbRow) -> Result<AccessKeyLookup, sqlx::Error> {
                 let secret_hash: Vec<u8> = row.try_get("secret_hash")?;
                 Ok(AccessKeyLookup {
@@ -327,6 +339,7 @@ macro_rules! sql_store {
                     .bind(to_millis(new.created_at))
                     .bind(new.name_key.as_str())
                     .bind(new.password.as_ref().map(|password| password.format.as_str()))
+                    .bind(new.enabled)
             }
 
             #[async_trait]
@@ -378,7 +391,7 @@ macro_rules! sql_store {
                         roles: new.roles.clone(),
                         realm: new.realm.clone(),
                         attributes: new.attributes.clone(),
-                        enabled: true,
+                        enabled: new.enabled,
                         created_at: new.created_at,
                         tokens_revoked_at: None,
                         lockout: tollgate_core::protection::LockState::default(),
@@ -400,6 +413,57 @@ macro_rules! sql_store {
 
                 async fn principal_by_name(&self, name: &str) -> Result<Option<Principal>, StoreError> {
                     Ok(self.password_of(name).await?.map(|(p, _)| p))
+                }
+
+                async fn principal_by_id(&self, id: PrincipalId) -> Result<Option<Principal>, StoreError> {
+                    let row = sqlx::query(&q::PRINCIPAL_BY_ID)
+                        .bind(id.0)
+                        .fetch_optional(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    row.as_ref().map(principal_from_row).transpose().map_err(store_error)
+                }
+
+                async fn search_principals(
+                    &self,
+                    prefix: &str,
+                    after: Option<&str>,
+                    limit: u32,
+                ) -> Result<Vec<Principal>, StoreError> {
+                    let rows = sqlx::query(&q::SEARCH_PRINCIPALS)
+                        .bind(prefix)
+                        .bind(after)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    rows.iter().map(principal_from_row).collect::<Result<_, _>>().map_err(store_error)
+                }
+
+                async fn update_profile(
+                    &self,
+                    id: PrincipalId,
+                    profile: &PrincipalProfile,
+                ) -> Result<bool, StoreError> {
+                    let (roles, realm, attributes) =
+                        (json_list(&profile.roles), profile.realm.clone(), json_map(&profile.attributes));
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                            let matched = sqlx::query(q::UPDATE_PROFILE)
+                                .bind(id.0)
+                                .bind(roles)
+                                .bind(realm)
+                                .bind(attributes)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                            bump_changes(&mut tx).await?;
+                            tx.commit().await?;
+                            Ok(matched > 0)
+                        })
+                    })
+                    .await
                 }
 
                 async fn principal_by_collision_key(
@@ -909,18 +973,42 @@ macro_rules! sql_store {
                         None => sqlx::query(&q::LIST_ACCESS_KEYS),
                     };
                     let rows = query.fetch_all(&self.read).await.map_err(store_error)?;
-                    let decode = |row: &DbRow| -> Result<AccessKeyInfo, sqlx::Error> {
-                        Ok(AccessKeyInfo {
-                            id: CredentialId(row.try_get("id")?),
-                            principal_name: row.try_get("name")?,
-                            access_key: row.try_get("access_key")?,
-                            state: decode_state(&row.try_get::<String, _>("state")?)?,
-                            created_at: from_millis(row.try_get("created_at")?),
-                            expires_at: opt_time(row.try_get("expires_at")?),
-                            last_used_at: opt_time(row.try_get("last_used_at")?),
+                    rows.iter().map(access_key_info_from_row).collect::<Result<_, _>>().map_err(store_error)
+                }
+
+                async fn access_key_info(
+                    &self,
+                    id: CredentialId,
+                ) -> Result<Option<AccessKeyInfo>, StoreError> {
+                    let row = sqlx::query(&q::ACCESS_KEY_INFO)
+                        .bind(id.0)
+                        .fetch_optional(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    row.as_ref().map(access_key_info_from_row).transpose().map_err(store_error)
+                }
+
+                async fn set_access_key_expiry(
+                    &self,
+                    id: CredentialId,
+                    expires_at: Option<OffsetDateTime>,
+                ) -> Result<bool, StoreError> {
+                    let expires_at = expires_at.map(to_millis);
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                            let matched = sqlx::query(q::SET_ACCESS_KEY_EXPIRY)
+                                .bind(id.0)
+                                .bind(expires_at)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                            bump_changes(&mut tx).await?;
+                            tx.commit().await?;
+                            Ok(matched > 0)
                         })
-                    };
-                    rows.iter().map(decode).collect::<Result<_, _>>().map_err(store_error)
+                    })
+                    .await
                 }
 
                 async fn set_access_key_state(

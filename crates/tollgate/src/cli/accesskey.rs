@@ -2,14 +2,15 @@
 //! also OAuth 2.0 clients).
 
 use clap::Subcommand;
-use serde::Serialize;
 use time::OffsetDateTime;
 use tollgate_core::admin::AccessKeySpec;
-use tollgate_core::model::{AccessKeyInfo, AccessKeyState};
+use tollgate_core::model::AccessKeyState;
 use tollgate_core::{AdminContext, AdminService};
 
 use super::apikey::parse_expiry;
-use super::output::{done, print_json, rfc3339};
+use tollgate_http::admin::views::{AccessKeyView, CreatedAccessKeyView};
+
+use super::output::{done, print_json, without};
 
 #[derive(Debug, Subcommand)]
 pub enum AccessKeyCommand {
@@ -33,43 +34,6 @@ pub enum AccessKeyCommand {
     },
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreatedView {
-    id: String,
-    principal: String,
-    access_key: String,
-    secret: String,
-    state: &'static str,
-    expires_at: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyView {
-    id: String,
-    principal: String,
-    access_key: String,
-    state: &'static str,
-    created_at: String,
-    last_used_at: Option<String>,
-    expires_at: Option<String>,
-}
-
-impl From<&AccessKeyInfo> for KeyView {
-    fn from(key: &AccessKeyInfo) -> Self {
-        Self {
-            id: key.id.to_string(),
-            principal: key.principal_name.clone(),
-            access_key: key.access_key.clone(),
-            state: key.state.as_str(),
-            created_at: rfc3339(key.created_at),
-            last_used_at: key.last_used_at.map(rfc3339),
-            expires_at: key.expires_at.map(rfc3339),
-        }
-    }
-}
-
 fn parse_state(text: &str) -> anyhow::Result<AccessKeyState> {
     AccessKeyState::parse(text).ok_or_else(|| anyhow::anyhow!("unknown state {text:?}"))
 }
@@ -88,23 +52,16 @@ impl AccessKeyCommand {
                 let created = admin.create_access_key(&context, spec).await?.ok_or_else(|| {
                     anyhow::anyhow!("a generated key collided with an existing one; try again")
                 })?;
-                let view = CreatedView {
-                    id: created.id.to_string(),
-                    principal: created.principal,
-                    access_key: created.access_key,
-                    secret: created.secret.expose().to_owned(),
-                    state: created.state.as_str(),
-                    expires_at: created.expires_at.map(rfc3339),
-                };
+                let view = CreatedAccessKeyView::from(&created);
                 let human = format!(
                     "access key for {} ({})\n  accessKey: {}\n  secret:    {}\n  id:        {}\n  (the secret is shown once: it is stored only as a keyed hash)",
                     view.principal, view.state, view.access_key, view.secret, view.id
                 );
-                done(json, &human, view);
+                done(json, &human, without(&view, &["createdAt"]));
             }
             AccessKeyCommand::List { name } => {
                 let keys = admin.list_access_keys(name.as_deref()).await?;
-                let views: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
+                let views: Vec<AccessKeyView> = keys.iter().map(AccessKeyView::from).collect();
                 if json {
                     print_json(&views);
                 } else {

@@ -1,14 +1,14 @@
 //! `tollgate apikey issue|list|revoke` (contract B's keys).
 
 use clap::Subcommand;
-use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
-use tollgate_core::model::ApiKeyStatus;
 use tollgate_core::time_util::now;
 use tollgate_core::{AdminContext, AdminService};
 
-use super::output::{done, print_json, rfc3339};
+use tollgate_http::admin::views::{ApiKeyView, IssuedApiKeyView};
+
+use super::output::{done, print_json, without};
 
 #[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {
@@ -36,63 +36,22 @@ pub(crate) fn parse_expiry(text: &str) -> Result<OffsetDateTime, String> {
     Ok(tollgate_core::time_util::add(now(), duration))
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct IssuedView {
-    id: String,
-    principal: String,
-    api_key: String,
-    expires_at: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyView {
-    id: String,
-    principal: String,
-    state: &'static str,
-    created_at: String,
-    last_used_at: Option<String>,
-    expires_at: Option<String>,
-    revoked_at: Option<String>,
-}
-
-impl From<&ApiKeyStatus> for KeyView {
-    fn from(status: &ApiKeyStatus) -> Self {
-        let key = &status.key;
-        Self {
-            id: key.id.to_string(),
-            principal: key.principal_name.clone(),
-            state: status.state.as_str(),
-            created_at: rfc3339(key.created_at),
-            last_used_at: key.last_used_at.map(rfc3339),
-            expires_at: key.expires_at.map(rfc3339),
-            revoked_at: key.revoked_at.map(rfc3339),
-        }
-    }
-}
-
 impl ApiKeyCommand {
     pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
         let context = AdminContext::cli();
         match self {
             ApiKeyCommand::Issue { name, expires } => {
                 let issued = admin.issue_api_key(&context, &name, expires).await?;
-                let view = IssuedView {
-                    id: issued.id.to_string(),
-                    principal: issued.principal,
-                    api_key: issued.api_key.expose().to_owned(),
-                    expires_at: issued.expires_at.map(rfc3339),
-                };
+                let view = IssuedApiKeyView::from(&issued);
                 let human = format!(
                     "API key for {}: {}\n  id: {}\n  (shown once: it is stored only as a keyed hash)",
                     view.principal, view.api_key, view.id
                 );
-                done(json, &human, view);
+                done(json, &human, without(&view, &["createdAt"]));
             }
             ApiKeyCommand::List { name } => {
                 let keys = admin.list_api_keys(&name).await?;
-                let views: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
+                let views: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
                 if json {
                     print_json(&views);
                 } else {

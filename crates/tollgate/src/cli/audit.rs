@@ -1,11 +1,12 @@
 //! `tollgate audit list`: the audit trail, newest first.
 
 use clap::Subcommand;
-use serde::Serialize;
 use tollgate_core::AdminService;
-use tollgate_core::audit::{AuditQuery, AuditRecord};
+use tollgate_core::audit::AuditQuery;
 
-use super::output::{print_json, rfc3339};
+use tollgate_http::admin::views::AuditEventView;
+
+use super::output::print_json;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -26,39 +27,19 @@ pub enum AuditCommand {
     },
 }
 
-/// An event as `--json` shows it (the admin API's shape).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct AuditView {
-    id: i64,
-    at: String,
-    actor: String,
-    action: String,
-    target: Option<String>,
-    source_ip: Option<String>,
-    details: Option<serde_json::Value>,
-}
-
-impl From<&AuditRecord> for AuditView {
-    fn from(event: &AuditRecord) -> Self {
-        Self {
-            id: event.id,
-            at: rfc3339(event.at),
-            actor: event.actor.clone(),
-            action: event.action.clone(),
-            target: event.target.clone(),
-            source_ip: event.source_ip.clone(),
-            details: event.details.clone(),
-        }
-    }
-}
-
 impl AuditCommand {
     pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
         let AuditCommand::List { action, actor, target, limit } = self;
-        let events =
-            admin.audit_events(&AuditQuery { action, actor, target, before_id: None, limit }).await?;
-        let views: Vec<AuditView> = events.iter().map(AuditView::from).collect();
+        let events = admin
+            .audit_events(&AuditQuery {
+                action,
+                actor,
+                target,
+                before_id: None,
+                limit: limit.min(tollgate_core::admin::MAX_PAGE),
+            })
+            .await?;
+        let views: Vec<AuditEventView> = events.iter().map(AuditEventView::from).collect();
         if json {
             print_json(&views);
         } else {

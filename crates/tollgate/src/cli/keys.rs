@@ -1,11 +1,11 @@
 //! `tollgate keys rotate|list`: staged rotation of asymmetric signing keys.
 
 use clap::Subcommand;
-use serde::Serialize;
-use tollgate_core::admin::SigningKeyStatus;
 use tollgate_core::{AdminContext, AdminService};
 
-use super::output::{done, print_json, rfc3339};
+use tollgate_http::admin::views::SigningKeyView;
+
+use super::output::{done, print_json};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -20,51 +20,29 @@ pub enum KeysCommand {
     List,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyView {
-    kid: String,
-    algorithm: &'static str,
-    created_at: String,
-    signs_from: String,
-    /// `pending` (published, not signing yet), `published`, or `retired`
-    /// (replaced, and gone from the JWKS once its last token expired).
-    state: &'static str,
-}
-
-impl From<&SigningKeyStatus> for KeyView {
-    fn from(status: &SigningKeyStatus) -> Self {
-        let key = &status.key;
-        Self {
-            kid: key.kid.clone(),
-            algorithm: key.algorithm.as_str(),
-            created_at: rfc3339(key.created_at),
-            signs_from: rfc3339(key.signs_from),
-            state: status.state.as_str(),
-        }
-    }
-}
-
 impl KeysCommand {
     pub async fn run(self, admin: &AdminService, json: bool) -> anyhow::Result<()> {
         match self {
             KeysCommand::Rotate { delay } => {
                 let key = admin.rotate_signing_key(&AdminContext::cli(), delay).await?;
-                let view = KeyView::from(&key);
+                let view = SigningKeyView::from(&key);
                 let human = format!(
                     "new {} key {} is published now and signs from {}",
-                    view.algorithm, view.kid, view.signs_from
+                    view.algorithm,
+                    view.kid,
+                    view.signs_from.as_deref().unwrap_or("now")
                 );
                 done(json, &human, view);
             }
             KeysCommand::List => {
-                let views: Vec<KeyView> =
-                    admin.list_signing_keys().await?.iter().map(KeyView::from).collect();
+                let views: Vec<SigningKeyView> =
+                    admin.list_signing_keys().await?.iter().map(SigningKeyView::from).collect();
                 if json {
                     print_json(&views);
                 } else {
                     for k in &views {
-                        println!("{}\t{}\t{}\tsigns from {}", k.kid, k.algorithm, k.state, k.signs_from);
+                        let signs_from = k.signs_from.as_deref().unwrap_or("-");
+                        println!("{}\t{}\t{}\tsigns from {signs_from}", k.kid, k.algorithm, k.state);
                     }
                 }
             }

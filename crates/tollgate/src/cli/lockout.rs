@@ -2,12 +2,12 @@
 //! (DESIGN.md §9).
 
 use clap::Subcommand;
-use serde::Serialize;
 use serde_json::json;
-use tollgate_core::admin::Lockout;
 use tollgate_core::{AdminContext, AdminService};
 
-use super::output::{done, print_json, rfc3339};
+use tollgate_http::admin::views::LockoutView;
+
+use super::output::{done, print_json};
 
 #[derive(Debug, Subcommand)]
 pub enum LockoutCommand {
@@ -16,24 +16,6 @@ pub enum LockoutCommand {
     List,
     /// Clear a name's count and lock
     Clear { name: String },
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LockoutView {
-    name: String,
-    failures: u32,
-    locked_until: Option<String>,
-}
-
-impl From<&Lockout> for LockoutView {
-    fn from(lockout: &Lockout) -> Self {
-        Self {
-            name: lockout.name.clone(),
-            failures: lockout.failures,
-            locked_until: lockout.locked_until.map(rfc3339),
-        }
-    }
 }
 
 impl LockoutCommand {

@@ -1,16 +1,10 @@
 //! What admin commands print: a line for people, or one JSON value with
 //! camelCase fields (as on the wire) for scripts.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tollgate_core::Principal;
-
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
+pub(crate) use tollgate_core::time_util::rfc3339;
+use tollgate_http::admin::views::PrincipalView;
 
 pub(crate) fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string(value) {
@@ -28,30 +22,22 @@ pub(crate) fn done<T: Serialize>(json: bool, human: &str, value: T) {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct PrincipalView {
-    id: String,
-    name: String,
-    roles: Vec<String>,
-    realm: Option<String>,
-    attributes: BTreeMap<String, String>,
-    enabled: bool,
-    created_at: String,
-}
-
-impl From<&Principal> for PrincipalView {
-    fn from(p: &Principal) -> Self {
-        Self {
-            id: p.id.to_string(),
-            name: p.name.clone(),
-            roles: p.roles.clone(),
-            realm: p.realm.clone(),
-            attributes: p.attributes.clone(),
-            enabled: p.enabled,
-            created_at: rfc3339(p.created_at),
+/// `view` as JSON without the members DESIGN.md §3 leaves out of a
+/// command's output (the admin API's creation answers carry `createdAt`;
+/// `apikey issue` and `accesskey create` print exactly the fields §3 names).
+pub(crate) fn without<T: Serialize>(view: &T, left_out: &[&str]) -> serde_json::Value {
+    let mut value = serde_json::to_value(view).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        for member in left_out {
+            object.remove(*member);
         }
     }
+    value
+}
+
+/// A principal as `--json` shows it: the admin API's shape.
+pub(crate) fn principal_view(principal: &Principal) -> PrincipalView {
+    PrincipalView::of(principal, tollgate_core::time_util::now())
 }
 
 pub(crate) fn describe_principal(p: &Principal) -> String {

@@ -7,7 +7,7 @@ use serde_json::json;
 use tollgate_core::admin::PrincipalSpec;
 use tollgate_core::{AdminContext, AdminService};
 
-use super::output::{PrincipalView, describe_principal, done, print_json};
+use super::output::{describe_principal, done, principal_view, print_json};
 use super::password_input::read_password;
 
 #[derive(Debug, Subcommand)]
@@ -66,18 +66,19 @@ impl PrincipalCommand {
             PrincipalCommand::Add { name, password_stdin, no_password, roles, attributes, realm } => {
                 let password = if no_password { None } else { Some(read_password(password_stdin)?) };
                 let attributes: BTreeMap<_, _> = attributes.into_iter().collect();
-                let spec = PrincipalSpec { id: None, name, password, roles, realm, attributes };
+                let spec =
+                    PrincipalSpec { id: None, name, password, roles, realm, attributes, disabled: false };
                 let principal = admin.add_principal(&context, spec).await?;
                 done(
                     json,
                     &format!("added principal {} ({})", principal.name, principal.id),
-                    PrincipalView::from(&principal),
+                    principal_view(&principal),
                 );
             }
             PrincipalCommand::List => {
                 let principals = admin.list_principals().await?;
                 if json {
-                    print_json(&principals.iter().map(PrincipalView::from).collect::<Vec<_>>());
+                    print_json(&principals.iter().map(principal_view).collect::<Vec<_>>());
                 } else {
                     for p in &principals {
                         let state = if p.enabled { "enabled" } else { "disabled" };
@@ -87,19 +88,19 @@ impl PrincipalCommand {
             }
             PrincipalCommand::Show { name } => {
                 let principal = admin.find_principal(&name).await?;
-                done(json, &describe_principal(&principal), PrincipalView::from(&principal));
+                done(json, &describe_principal(&principal), principal_view(&principal));
             }
             PrincipalCommand::Disable { name } => {
                 let principal = admin.set_enabled(&context, &name, false).await?;
-                done(json, &format!("disabled principal {name}"), PrincipalView::from(&principal));
+                done(json, &format!("disabled principal {name}"), principal_view(&principal));
             }
             PrincipalCommand::Enable { name } => {
                 let principal = admin.set_enabled(&context, &name, true).await?;
-                done(json, &format!("enabled principal {name}"), PrincipalView::from(&principal));
+                done(json, &format!("enabled principal {name}"), principal_view(&principal));
             }
             PrincipalCommand::Remove { name } => {
                 let principal = admin.remove_principal(&context, &name).await?;
-                done(json, &format!("removed principal {name}"), PrincipalView::from(&principal));
+                done(json, &format!("removed principal {name}"), principal_view(&principal));
             }
         }
         Ok(())

@@ -13,7 +13,7 @@ use tollgate_core::admin::SigningPolicy;
 use tollgate_core::clock::SharedClock;
 use tollgate_core::login::ServiceLimits;
 use tollgate_core::{AdminService, LoginService, ServerKeys, Store, TokenPolicy};
-use tollgate_http::{AppState, ContractMount, HttpSettings};
+use tollgate_http::{AdminPlane, AppState, ContractMount, HttpSettings};
 use tollgate_store::{OpenMode, StoreOptions};
 
 use crate::config::Config;
@@ -22,6 +22,8 @@ use crate::config::Config;
 pub struct Running {
     /// Bound addresses: the main listener first, then per-contract ones.
     pub addrs: Vec<SocketAddr>,
+    /// The admin listener's address, when it is enabled.
+    pub admin_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     servers: JoinSet<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
@@ -183,7 +185,7 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
             .with_caches(Arc::clone(&service) as Arc<dyn tollgate_core::login::CacheControl>),
     );
     if demo {
-        crate::demo::seed(&admin).await?;
+        crate::demo::seed(&admin, &config.admin).await?;
     }
     service.warm_up().await.context("cannot read which keys exist")?;
     let mut background = vec![
@@ -196,33 +198,70 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
     if let Some(handle) = &metrics {
         background.push(tollgate_http::metrics::spawn_upkeep(handle.clone(), Duration::from_secs(1)));
     }
-    let state =
+    let mut state =
         AppState::new(Arc::clone(&service), metrics, config.public_url.clone(), config.trusted_proxies()?);
-    let issuer_from = state.clone();
+    if config.admin.enabled {
+        background.push(admin.spawn_audit_sweeper(
+            config.admin.audit_retention.0,
+            Duration::from_secs(60),
+            1000,
+        ));
+        state = state.with_admin(AdminPlane { service: Arc::clone(&admin), role: config.admin.role.clone() });
+    }
+
+    // Every socket is bound before any is served or logged: a taken port
+    // stops start-up, and once "listening" is logged every listener is.
+    let mut bound = Vec::new();
+    for listener in tollgate_http::listeners(state.clone(), &http_settings(config)) {
+        bound.push((bind(listener.addr).await?, listener.router, Serves::Public));
+    }
+    if config.admin.enabled {
+        let router = tollgate_http::admin::router(state.clone());
+        bound.push((bind(config.admin.listen).await?, router, Serves::Admin));
+    }
 
     let idle_limit = connection_idle_limit(config);
     let (stop, stopped) = watch::channel(false);
     let mut servers = JoinSet::new();
     let mut addrs = Vec::new();
-    for listener in tollgate_http::listeners(state, &http_settings(config)) {
-        let socket = TcpListener::bind(listener.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", listener.addr))?;
+    let mut admin_addr = None;
+    for (socket, router, serves) in bound {
         let addr = socket.local_addr()?;
-        if addrs.is_empty() {
-            issuer_from.listening_on(addr);
+        let database = tollgate_store::redact_url(&config.database_url);
+        match serves {
+            Serves::Public => {
+                if addrs.is_empty() {
+                    state.listening_on(addr);
+                }
+                addrs.push(addr);
+                tracing::info!(%addr, %database, "listening on http://{addr}");
+            }
+            Serves::Admin => {
+                admin_addr = Some(addr);
+                tracing::info!(%addr, "admin API, portal and /metrics listening on http://{addr}");
+            }
         }
-        tracing::info!(%addr, database = %tollgate_store::redact_url(&config.database_url), "listening on http://{addr}");
-        addrs.push(addr);
         let mut stopped = stopped.clone();
         servers.spawn(async move {
-            serve_connections(socket, listener.router, idle_limit, async move {
+            serve_connections(socket, router, idle_limit, async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             })
             .await
         });
     }
-    Ok(Running { addrs, stop, servers, background, service, admin })
+    Ok(Running { addrs, admin_addr, stop, servers, background, service, admin })
+}
+
+/// What a listener serves.
+enum Serves {
+    /// Logins, token checks and health: what clients and gateways reach.
+    Public,
+    /// The management plane: keep it private.
+    Admin,
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
 }
 
 mod idle;

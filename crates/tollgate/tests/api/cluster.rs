@@ -55,6 +55,7 @@ impl Node {
             .env("TOLLGATE_DATABASE_URL", database_url)
             .envs(extra_env.iter().copied())
             .env("RUST_LOG", "info")
+            .env("TOLLGATE_ADMIN__LISTEN", "127.0.0.1:0")
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -201,7 +202,7 @@ async fn migrate_data_copies_a_sqlite_database_into_postgres() {
 
     let postgres = fresh_postgres_schema(&base).await;
     let report = cli(&sqlite, &["migrate-data", "--from", &sqlite, "--to", &postgres]);
-    assert_eq!(report["copied"]["principals"], 3, "{report}");
+    assert_eq!(report["copied"]["principals"], 4, "the demo's four: {report}");
     assert!(report["copied"]["tokens"].as_u64().expect("tokens") >= 2, "{report}");
     assert_eq!(report["copied"]["apiKeys"], 1, "camelCase, as every --json: {report}");
     assert!(report["copied"]["refreshTokens"].as_u64().expect("refreshTokens") >= 1, "{report}");
@@ -290,7 +291,7 @@ async fn migrate_data_into_a_target_started_once_copies_credentials_that_all_wor
     let postgres = fresh_postgres_schema(&base).await;
     drop(Node::start_serving(&postgres, &[], false).await);
     let report = cli(&sqlite, &["migrate-data", "--from", &sqlite, "--to", &postgres]);
-    assert_eq!(report["copied"]["principals"], 4, "{report}");
+    assert_eq!(report["copied"]["principals"], 5, "{report}");
     assert_eq!(report["copied"]["apiKeys"], 2, "{report}");
     assert_eq!(report["copied"]["accessKeys"], 2, "{report}");
 

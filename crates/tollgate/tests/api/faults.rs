@@ -266,6 +266,7 @@ async fn a_corrupt_database_file_stops_start_up_with_the_reason() {
             Duration::from_secs(20),
             tokio::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
                 .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+                .env("TOLLGATE_ADMIN__LISTEN", "127.0.0.1:0")
                 .kill_on_drop(true)
                 .output(),
         )

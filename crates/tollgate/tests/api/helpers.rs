@@ -14,6 +14,8 @@ use tollgate_core::admin::PrincipalSpec;
 
 pub struct TestApp {
     pub base: String,
+    /// The admin listener (`http://addr`), when enabled.
+    pub admin_base: Option<String>,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     /// The server's own management service (its changes hold at once, as
@@ -85,6 +87,7 @@ impl TestApp {
             database_url: fresh_database(&dir).await,
             ..Config::default()
         };
+        config.admin.listen = "127.0.0.1:0".parse().expect("addr");
         tweak(&mut config);
         let running = tollgate::server::start_with_clock(&config, demo, clock).await.expect("server starts");
         Self::around(running, config, dir).await
@@ -105,6 +108,7 @@ impl TestApp {
         let admin = running.admin();
         Self {
             base: format!("http://{}", running.addr()),
+            admin_base: running.admin_addr.map(|addr| format!("http://{addr}")),
             client: reqwest::Client::new(),
             store,
             admin,
@@ -117,6 +121,18 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// `path` on the admin listener.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("{}{path}", self.admin_base.as_deref().expect("the admin listener is enabled"))
+    }
+
+    /// The Prometheus text the admin listener's `/metrics` serves now.
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(self.admin_url("/metrics")).send().await.expect("metrics");
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("metrics text")
     }
 
     pub fn bin_path(&self) -> PathBuf {
@@ -143,6 +159,7 @@ impl TestApp {
             realm: None,
             attributes: Default::default(),
             password: Some(tollgate_core::model::StoredPassword::argon2id(hash)),
+            enabled: true,
             created_at: tollgate_core::time_util::now(),
         };
         self.store.create_principal(new).await.expect("add user");
@@ -265,6 +282,8 @@ pub fn error_list(code: u16, message: &str) -> String {
 pub struct Served {
     pub child: tokio::process::Child,
     pub base: String,
+    /// The admin listener.
+    pub admin_base: String,
     /// What it logged before it listened.
     pub startup_log: Vec<String>,
     /// Its log lines, after the one that said it listens.
@@ -275,11 +294,12 @@ pub struct Served {
 /// and waits until it listens; `Err` with its log if it stopped instead.
 pub async fn serve_binary(url: &str, env: &[(&str, &str)], args: &[&str]) -> Result<Served, String> {
     use tokio::io::{AsyncBufReadExt as _, BufReader};
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let admin_listen = format!("127.0.0.1:{}", free_port());
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .args(["serve", "--listen", &listen, "--database", url])
         .args(args)
+        .env("TOLLGATE_ADMIN__LISTEN", &admin_listen)
         .envs(env.iter().copied())
         .env("RUST_LOG", "info")
         .stderr(std::process::Stdio::piped())
@@ -303,5 +323,16 @@ pub async fn serve_binary(url: &str, env: &[(&str, &str)], args: &[&str]) -> Res
             let _ = send.send(line);
         }
     });
-    Ok(Served { child, base: format!("http://{listen}"), startup_log: seen, log })
+    Ok(Served {
+        child,
+        base: format!("http://{listen}"),
+        admin_base: format!("http://{admin_listen}"),
+        startup_log: seen,
+        log,
+    })
+}
+
+/// A port free now (for a server process that binds it next).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }

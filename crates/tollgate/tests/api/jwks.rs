@@ -161,7 +161,7 @@ async fn keys_rotate_publishes_first_signs_after_the_delay_and_retires_after_the
         .iter()
         .map(|k| (k["kid"].as_str().expect("kid"), k["state"].as_str().expect("state")))
         .collect();
-    assert_eq!(states, [(old_kid.as_str(), "retired"), (new_kid.as_str(), "published")], "as the JWKS says");
+    assert_eq!(states, [(old_kid.as_str(), "retired"), (new_kid.as_str(), "signing")], "as the JWKS says");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! tests against a fresh schema of the PostgreSQL at `TEST_POSTGRES_URL`.
 
 mod accesskey;
+mod admin;
 mod apikey;
 mod cli;
 mod cluster;

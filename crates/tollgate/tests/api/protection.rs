@@ -130,8 +130,9 @@ async fn a_locked_name_costs_no_argon2_work_and_the_cli_lists_and_clears_it() {
     let env = [("TOLLGATE_PROTECTION__LOCKOUT_THRESHOLD", "3"), ("TOLLGATE_PROTECTION__LOCKOUT_BASE", "1h")];
     let served = serve_binary(&url, &env, &["--demo"]).await.expect("starts");
     let base = &served.base;
+    let admin_base = &served.admin_base;
     let metrics = || async {
-        reqwest::get(format!("{base}/metrics")).await.expect("metrics").text().await.expect("text")
+        reqwest::get(format!("{admin_base}/metrics")).await.expect("metrics").text().await.expect("text")
     };
     for _ in 0..3 {
         assert_eq!(post(base, "/v1/login_check", "application/json", A_WRONG, &[]).await.status(), 401);

@@ -296,10 +296,17 @@ async fn forged_tokens_and_keys_cost_no_database_lookup() {
     let env = [("TOLLGATE_PROTECTION__IP_FAILURES", "100000")];
     let served = serve_binary(&url, &env, &["--demo"]).await.expect("starts");
     let base = served.base.clone();
+    let admin_base = served.admin_base.clone();
     let client = reqwest::Client::new();
     let lookups = || async {
-        let text =
-            client.get(format!("{base}/metrics")).send().await.expect("metrics").text().await.expect("text");
+        let text = client
+            .get(format!("{admin_base}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
         text.lines()
             .filter(|line| line.starts_with("tollgate_credential_lookups_total"))
             .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
@@ -514,7 +521,8 @@ async fn every_response_says_nosniff() {
     let requests = [
         app.client.get(app.url("/healthz")),
         app.client.get(app.url("/readyz")),
-        app.client.get(app.url("/metrics")),
+        app.client.get(app.admin_url("/metrics")),
+        app.client.get(app.admin_url("/admin/v1/principals")),
         app.client.get(app.url("/nope")),
         app.client.get(app.url("/v1/login_check")),
         app.client.post(app.url("/v1/login_check")).header("content-type", "application/json").body(USER),

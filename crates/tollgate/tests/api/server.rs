@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
-use crate::helpers::{TestApp, error_list};
+use crate::helpers::{TestApp, error_list, free_port, serve_binary};
 
 #[tokio::test]
 async fn healthz_readyz_and_metrics_answer() {
@@ -17,10 +17,9 @@ async fn healthz_readyz_and_metrics_answer() {
     app.add_user("user", "1234").await;
     // Metrics are the process's: a server process of its own counts only
     // this test's logins.
-    let port = free_port();
-    let _child = spawn_binary(&app, port).await;
+    let served = serve_binary(&app.config.database_url, &[], &[]).await.expect("starts");
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
+    let base = served.base.clone();
     for (password, status) in [("1234", 200), ("nope", 401)] {
         let reply = client
             .post(format!("{base}/v1/login_check"))
@@ -30,8 +29,14 @@ async fn healthz_readyz_and_metrics_answer() {
             .expect("login");
         assert_eq!(reply.status(), status);
     }
-    let metrics =
-        client.get(format!("{base}/metrics")).send().await.expect("metrics").text().await.expect("text");
+    let metrics = client
+        .get(format!("{}/metrics", served.admin_base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
     for needle in [
         // Counted once each, under the right labels.
         "tollgate_logins_total{contract=\"login_check\",outcome=\"success\"} 1\n",
@@ -42,6 +47,15 @@ async fn healthz_readyz_and_metrics_answer() {
         assert!(metrics.contains(needle), "{needle} missing from /metrics:\n{metrics}");
     }
     assert!(!metrics.contains("1234"), "no secret in metrics");
+}
+
+#[tokio::test]
+async fn the_public_listener_serves_no_metrics_and_no_admin_plane() {
+    let app = TestApp::spawn_demo_with(|_| {}).await;
+    for path in ["/metrics", "/admin/v1/principals", "/admin/v1/openapi.json", "/"] {
+        app.get(path, None).await.assert(404, &error_list(404, "Invalid request URL."));
+    }
+    assert!(app.metrics().await.contains("tollgate_"), "the admin listener serves them");
 }
 
 #[tokio::test]
@@ -93,16 +107,13 @@ async fn spawn_binary(app: &TestApp, port: u16) -> tokio::process::Child {
     let mut child = tokio::process::Command::new(app.bin_path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", &app.config.database_url])
         .env("RUST_LOG", "info")
+        .env("TOLLGATE_ADMIN__LISTEN", "127.0.0.1:0")
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("start tollgate");
     wait_until_listening(&mut child).await;
     child
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 #[tokio::test]
@@ -186,6 +197,7 @@ async fn string_values_from_the_environment_are_taken_verbatim() {
         ])
         .env("TOLLGATE_JWT__SECRET", secret)
         .env("RUST_LOG", "info")
+        .env("TOLLGATE_ADMIN__LISTEN", "127.0.0.1:0")
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -224,6 +236,7 @@ async fn under_concurrent_load_every_token_answered_before_kill_minus_9_survives
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", &app.config.database_url])
             .env("TOLLGATE_APIKEY__TOKEN_TTL", "10m")
             .env("RUST_LOG", "info")
+            .env("TOLLGATE_ADMIN__LISTEN", "127.0.0.1:0")
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         command
