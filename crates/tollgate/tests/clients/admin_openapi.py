@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import urllib.request
 
 from openapi_spec_validator import validate
@@ -41,7 +42,9 @@ def main() -> int:
         "--workers", "1",
         "--no-color",
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # Schemathesis keeps a cache where it runs: somewhere that goes away.
+    with tempfile.TemporaryDirectory() as scratch:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=scratch)
     print(run.stdout[-6000:])
     print(run.stderr[-3000:], file=sys.stderr)
     if run.returncode != 0:
