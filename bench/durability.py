@@ -42,7 +42,7 @@ class Server:
     """A `tollgate serve --demo` process on a port of its own."""
 
     def __init__(self, binary, database_url, port):
-        env = dict(os.environ, RUST_LOG="warn", TOLLGATE_APIKEY__TOKEN_TTL="10m")
+        env = dict(os.environ, RUST_LOG="warn", TOLLGATE_APIKEY__TOKEN_TTL="10m", TOLLGATE_ADMIN__LISTEN="127.0.0.1:0")
         self.port = port
         self.process = subprocess.Popen(
             [binary, "serve", "--demo", "--listen", f"127.0.0.1:{port}", "--database", database_url],

@@ -14,6 +14,9 @@
 #   BENCH_SECONDS=4 BENCH_BACKENDS=sqlite bench/run.sh
 #   BENCH_CALIBRATE=0 bench/run.sh     # without the reference handlers
 set -euo pipefail
+# The admin listener (127.0.0.1:8081 by default) on a port of its own: a
+# benchmark must not collide with a Tollgate already running here.
+export TOLLGATE_ADMIN__LISTEN="${TOLLGATE_ADMIN__LISTEN:-127.0.0.1:0}"
 cd "$(dirname "$0")/.."
 BENCH_DIR="$PWD/bench"; export BENCH_DIR
 SECONDS_PER_RUN="${BENCH_SECONDS:-8}"

@@ -7,6 +7,9 @@
 # database either way); logins insert into the token table. Reports each p50
 # and the server's resident memory (VmRSS, and its peak).
 set -euo pipefail
+# The admin listener (127.0.0.1:8081 by default) on a port of its own: a
+# benchmark must not collide with a Tollgate already running here.
+export TOLLGATE_ADMIN__LISTEN="${TOLLGATE_ADMIN__LISTEN:-127.0.0.1:0}"
 cd "$(dirname "$0")/.."
 BENCH_DIR="$PWD/bench"; export BENCH_DIR
 PRINCIPALS="${SCALE_PRINCIPALS:-1000000}"

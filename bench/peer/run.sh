@@ -6,6 +6,9 @@
 #
 #   bench/peer/run.sh            # BENCH_SECONDS (default 8), BENCH_CONNECTIONS (64)
 set -euo pipefail
+# The admin listener (127.0.0.1:8081 by default) on a port of its own: a
+# benchmark must not collide with a Tollgate already running here.
+export TOLLGATE_ADMIN__LISTEN="${TOLLGATE_ADMIN__LISTEN:-127.0.0.1:0}"
 cd "$(dirname "$0")"
 PEER_DIR="$PWD"
 BENCH_DIR="$(cd .. && pwd)"; export BENCH_DIR

@@ -356,6 +356,9 @@ pub struct AccessKeyRecord {
     pub state: AccessKeyState,
     pub created_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
+    /// A secret imported as a legacy hash (DESIGN.md §10), until the first
+    /// login replaces it with `secret_hash`.
+    pub legacy_secret: Option<StoredPassword>,
 }
 
 /// An access key with its holder and everything needed to judge it.
@@ -365,6 +368,8 @@ pub struct AccessKeyLookup {
     pub access_key: String,
     pub principal: Principal,
     pub secret_hash: [u8; 32],
+    /// The secret as a legacy hash, until the first login rehashes it.
+    pub legacy_secret: Option<StoredPassword>,
     pub state: AccessKeyState,
     pub expires_at: Option<OffsetDateTime>,
     /// Tokens issued with the key at or before this instant are void.

@@ -18,6 +18,8 @@ use crossbeam_channel::{Sender, TrySendError};
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
+use tollgate_legacy::LegacyHash;
+
 use crate::error::LoginError;
 use crate::secret::Password;
 
@@ -35,12 +37,35 @@ fn argon2id(params: Params) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// What a worker is asked to check.
+enum Work {
+    /// An argon2id PHC string; `None` verifies against a decoy hash so that
+    /// an unknown user costs the same time as a known one.
+    Argon2id(Option<String>),
+    /// A hash imported from a legacy system (DESIGN.md §10), and whether a
+    /// match should come back with its argon2id successor.
+    Legacy { hash: Box<LegacyHash>, rehash: bool },
+}
+
 struct Job {
-    /// `None` verifies against a decoy hash so that an unknown user costs the
-    /// same time as a known one.
-    stored: Option<String>,
+    work: Work,
     password: Password,
-    reply: oneshot::Sender<bool>,
+    reply: oneshot::Sender<Checked>,
+}
+
+/// What a worker found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    Wrong,
+    Right,
+    /// Right, and the password hashed anew with argon2id (legacy hashes).
+    Rehashed(String),
+}
+
+impl Checked {
+    pub fn matches(&self) -> bool {
+        !matches!(self, Checked::Wrong)
+    }
 }
 
 /// A bounded pool of threads verifying argon2id hashes.
@@ -60,10 +85,25 @@ impl PasswordVerifier {
             let decoy = decoy.clone();
             let spawned = thread::Builder::new().name(format!("argon2-{n}")).spawn(move || {
                 for job in incoming {
-                    let stored = job.stored.as_deref().unwrap_or(&decoy);
-                    let ok = verify_reusing_buffer(stored, job.password.expose().as_bytes());
-                    // A decoy match means nothing: the user does not exist.
-                    let _ = job.reply.send(ok && job.stored.is_some());
+                    let password = job.password.expose().as_bytes();
+                    let checked = match job.work {
+                        Work::Argon2id(stored) => {
+                            let ok = verify_reusing_buffer(stored.as_deref().unwrap_or(&decoy), password);
+                            // A decoy match means nothing: the user does not exist.
+                            if ok && stored.is_some() { Checked::Right } else { Checked::Wrong }
+                        }
+                        Work::Legacy { hash, rehash } => match (hash.verify(password), rehash) {
+                            (false, _) => Checked::Wrong,
+                            (true, false) => Checked::Right,
+                            // The successor is made here, on the bounded pool,
+                            // not on the async runtime.
+                            (true, true) => match hash_password(&job.password) {
+                                Ok(successor) => Checked::Rehashed(successor),
+                                Err(_) => Checked::Right,
+                            },
+                        },
+                    };
+                    let _ = job.reply.send(checked);
                 }
             });
             if let Err(err) = spawned {
@@ -76,8 +116,24 @@ impl PasswordVerifier {
     /// Checks `password` against the stored PHC string (or a decoy when
     /// `stored` is `None`). Refuses at once when the queue is full.
     pub async fn verify(&self, stored: Option<String>, password: &Password) -> Result<bool, LoginError> {
+        Ok(self.run(Work::Argon2id(stored), password).await?.matches())
+    }
+
+    /// Checks `password` against a legacy hash in its own format, on the same
+    /// bounded pool; with `rehash`, a match comes back with its argon2id
+    /// successor.
+    pub async fn verify_legacy(
+        &self,
+        hash: LegacyHash,
+        password: &Password,
+        rehash: bool,
+    ) -> Result<Checked, LoginError> {
+        self.run(Work::Legacy { hash: Box::new(hash), rehash }, password).await
+    }
+
+    async fn run(&self, work: Work, password: &Password) -> Result<Checked, LoginError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { stored, password: password.clone(), reply };
+        let job = Job { work, password: password.clone(), reply };
         match self.jobs.try_send(job) {
             // Counted so that work spent (or spared, for a locked name) shows.
             Ok(()) => metrics::counter!("tollgate_password_verifications_total").increment(1),

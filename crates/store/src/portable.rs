@@ -109,6 +109,8 @@ pub(crate) const TABLES: &[Table] = &[
             ("principal_id", U),
             ("access_key", Text),
             ("secret_hash", Bytes),
+            ("secret_format", Text),
+            ("secret_legacy", Text),
             ("state", Text),
             ("created_at", Int),
             ("expires_at", Int),

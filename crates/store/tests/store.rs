@@ -506,6 +506,7 @@ async fn removing_a_principal_removes_everything_it_holds_and_nothing_else() {
                     state: tollgate_core::model::AccessKeyState::Active,
                     created_at: now(),
                     expires_at: None,
+                    legacy_secret: None,
                 })
                 .await
                 .expect(backend);

@@ -69,6 +69,7 @@ impl AdminService {
             state,
             created_at: self.now(),
             expires_at: spec.expires_at,
+            legacy_secret: None,
         };
         let (id, created_at) = (record.id, record.created_at);
         if !self.store.insert_access_key(record).await? {

@@ -84,10 +84,16 @@ impl LoginService {
         let Some(key) = self.access_key_by_key(access_key).await? else {
             return Err(LoginError::BadCredentials);
         };
-        if !constant_time_eq(&presented, &key.secret_hash)
-            || key.state.effective(key.expires_at, self.now()) != AccessKeyState::Active
-            || !key.principal.enabled
-        {
+        let usable = key.state.effective(key.expires_at, self.now()) == AccessKeyState::Active
+            && key.principal.enabled;
+        let matches = match &key.legacy_secret {
+            // Imported as a legacy hash: verified (and replaced) only for a
+            // key that could log in at all.
+            Some(legacy) if usable => self.check_legacy_secret(&key, legacy, secret).await?,
+            Some(_) => false,
+            None => constant_time_eq(&presented, &key.secret_hash),
+        };
+        if !matches || !usable {
             return Err(LoginError::BadCredentials);
         }
         Ok(key)

@@ -6,6 +6,7 @@ mod access_key_login;
 mod api_key_login;
 mod guard;
 mod known;
+mod legacy;
 mod oauth;
 mod password_login;
 mod refresh;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::{LoginContext, LoginService, SessionTokens};
 use crate::error::LoginError;
 use crate::model::{Principal, RefreshRecord, SessionRecord, TokenKind, TokenRecord};
+use crate::password::Checked;
 use crate::secret::{Password, TokenHash};
 use crate::store::NewSession;
 use crate::time_util::add;
@@ -48,14 +49,15 @@ impl LoginService {
         if lock.is_locked(now) {
             return Err(LoginError::BadCredentials);
         }
-        // Legacy formats are verified in their own way (an import); here
-        // argon2id, anything else like an unknown user.
-        let stored = stored.filter(|stored| stored.format == crate::model::StoredPassword::ARGON2ID);
-        let matches = self.passwords.verify(stored.map(|stored| stored.hash), password).await?;
+        let checked = self.verify_stored(stored.as_ref(), password).await?;
         match principal {
-            Some(principal) if matches && principal.enabled => {
+            Some(principal) if checked.matches() && principal.enabled => {
                 if let Some(reset) = self.protection.name_succeeded(&key, lock) {
                     self.lockouts.record(principal.id, &key, reset);
+                }
+                // An imported hash is replaced on its first successful login.
+                if let (Checked::Rehashed(successor), Some(stored)) = (checked, &stored) {
+                    self.upgrade_password(&principal, stored, successor).await;
                 }
                 Ok(principal)
             }

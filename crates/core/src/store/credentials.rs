@@ -60,6 +60,14 @@ pub trait CredentialStore: Send + Sync + 'static {
         id: CredentialId,
         expires_at: Option<OffsetDateTime>,
     ) -> Result<bool, StoreError>;
+    /// Replaces a key's legacy secret hash `from` with the keyed hash, unless
+    /// another login did first; `true` if this call replaced it.
+    async fn upgrade_access_secret(
+        &self,
+        id: CredentialId,
+        from: &str,
+        secret_hash: [u8; 32],
+    ) -> Result<bool, StoreError>;
     /// Moves a key to `state` unless it is revoked (final); `false` then.
     async fn set_access_key_state(&self, id: CredentialId, state: AccessKeyState)
     -> Result<bool, StoreError>;

@@ -41,6 +41,16 @@ pub trait PrincipalStore: Send + Sync + 'static {
     -> Result<(), StoreError>;
     async fn set_password(&self, id: PrincipalId, password: Option<StoredPassword>)
     -> Result<(), StoreError>;
+    /// Replaces the stored hash `from` with `to` unless it changed meanwhile
+    /// (another login upgraded it first); `true` if this call replaced it.
+    async fn upgrade_password(
+        &self,
+        id: PrincipalId,
+        from: &str,
+        to: StoredPassword,
+    ) -> Result<bool, StoreError>;
+    /// Legacy credentials left (passwords and access-key secrets), by format.
+    async fn legacy_credentials(&self) -> Result<Vec<(String, u64)>, StoreError>;
     /// Removes the principal and everything it holds (keys, sessions, tokens).
     async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError>;
     /// Voids every token issued to the principal at or before `at`.

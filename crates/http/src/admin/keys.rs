@@ -110,7 +110,7 @@ pub(crate) async fn issue_api_key(
     let admin = &plane(&state)?.service;
     let expires_at = future_time(body.expires_at.as_deref(), "/expiresAt", admin.now())?;
     let issued = admin.issue_api_key(&context, &id, expires_at).await?;
-    Ok((StatusCode::CREATED, axum::Json(IssuedApiKeyView::from(&issued))).into_response())
+    Ok(once_shown((StatusCode::CREATED, axum::Json(IssuedApiKeyView::from(&issued))).into_response()))
 }
 
 #[utoipa::path(
@@ -182,8 +182,16 @@ pub(crate) async fn create_access_key(
 fn created_access_key(created: &tollgate_core::admin::CreatedAccessKey) -> Result<Response, Problem> {
     let location =
         HeaderValue::try_from(format!("{ACCESS_KEYS}/{}", created.id.0)).map_err(|_| Problem::internal())?;
-    Ok((StatusCode::CREATED, [(LOCATION, location)], axum::Json(CreatedAccessKeyView::from(created)))
-        .into_response())
+    Ok(once_shown(
+        (StatusCode::CREATED, [(LOCATION, location)], axum::Json(CreatedAccessKeyView::from(created)))
+            .into_response(),
+    ))
+}
+
+/// A response holding a secret shown this once: no cache may keep it.
+fn once_shown(mut response: Response) -> Response {
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[utoipa::path(

@@ -167,12 +167,28 @@ pub(crate) const REPLACE_SERVER_SECRET: &str =
     "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2";
 
 pub(crate) const INSERT_ACCESS_KEY: &str = "INSERT INTO access_keys \
-    (id, principal_id, access_key, secret_hash, state, created_at, expires_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+    (id, principal_id, access_key, secret_hash, state, created_at, expires_at, secret_format, secret_legacy) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
+
+/// Replaces a legacy password hash with its argon2id successor, unless
+/// another login did first (then nothing changes).
+pub(crate) const UPGRADE_PASSWORD: &str = "UPDATE principals SET password_hash = $3, password_format = $4 \
+    WHERE id = $1 AND password_hash = $2";
+
+/// Replaces a legacy secret hash with the keyed hash, once.
+pub(crate) const UPGRADE_ACCESS_SECRET: &str = "UPDATE access_keys \
+    SET secret_hash = $3, secret_format = NULL, secret_legacy = NULL WHERE id = $1 AND secret_legacy = $2";
+
+/// Legacy credentials left, by format (both use their partial index).
+pub(crate) const LEGACY_PASSWORDS: &str = "SELECT password_format AS format, COUNT(*) AS left_over \
+    FROM principals WHERE password_format IS NOT NULL AND password_format <> 'argon2id' \
+    GROUP BY password_format";
+pub(crate) const LEGACY_SECRETS: &str = "SELECT secret_format AS format, COUNT(*) AS left_over \
+    FROM access_keys WHERE secret_format IS NOT NULL GROUP BY secret_format";
 
 fn find_access_key_where(condition: &str) -> String {
     format!(
-        "SELECT a.id AS key_id, a.access_key, a.secret_hash, a.state, a.expires_at AS key_expires_at, \
+        "SELECT a.id AS key_id, a.access_key, a.secret_hash, a.secret_format, a.secret_legacy, a.state, a.expires_at AS key_expires_at, \
          a.tokens_revoked_at AS key_tokens_revoked_at, {PRINCIPAL_COLUMNS} \
          FROM access_keys a JOIN principals p ON p.id = a.principal_id WHERE {condition}"
     )

@@ -310,6 +310,12 @@ macro_rules! sql_store {
                 })
             }
 
+            fn legacy_secret(row: &DbRow) -> Result<Option<StoredPassword>, sqlx::Error> {
+                let format: Option<String> = row.try_get("secret_format")?;
+                let hash: Option<String> = row.try_get("secret_legacy")?;
+                Ok(format.zip(hash).map(|(format, hash)| StoredPassword { format, hash }))
+            }
+
             fn access_key_from_row(row: &DbRow) -> Result<AccessKeyLookup, sqlx::Error> {
                 let secret_hash: Vec<u8> = row.try_get("secret_hash")?;
                 Ok(AccessKeyLookup {
@@ -319,6 +325,7 @@ macro_rules! sql_store {
                     secret_hash: secret_hash
                         .try_into()
                         .map_err(|_| sqlx::Error::Decode("secret hash is not 32 bytes".into()))?,
+                    legacy_secret: legacy_secret(row)?,
                     state: decode_state(&row.try_get::<String, _>("state")?)?,
                     expires_at: opt_time(row.try_get("key_expires_at")?),
                     tokens_revoked_at: opt_time(row.try_get("key_tokens_revoked_at")?),
@@ -552,6 +559,41 @@ macro_rules! sql_store {
                         })
                     })
                     .await
+                }
+
+                async fn upgrade_password(
+                    &self,
+                    id: PrincipalId,
+                    from: &str,
+                    to: StoredPassword,
+                ) -> Result<bool, StoreError> {
+                    let from = from.to_owned();
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            let done = sqlx::query(q::UPGRADE_PASSWORD)
+                                .bind(id.0)
+                                .bind(from)
+                                .bind(to.hash)
+                                .bind(to.format)
+                                .execute(conn)
+                                .await?;
+                            Ok(done.rows_affected() == 1)
+                        })
+                    })
+                    .await
+                }
+
+                async fn legacy_credentials(&self) -> Result<Vec<(String, u64)>, StoreError> {
+                    let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+                    for sql in [q::LEGACY_PASSWORDS, q::LEGACY_SECRETS] {
+                        let rows = sqlx::query(sql).fetch_all(&self.read).await.map_err(store_error)?;
+                        for row in rows {
+                            let format: String = row.try_get("format").map_err(store_error)?;
+                            let left: i64 = row.try_get("left_over").map_err(store_error)?;
+                            *counts.entry(format).or_default() += u64::try_from(left).unwrap_or(0);
+                        }
+                    }
+                    Ok(counts.into_iter().collect())
                 }
 
                 async fn remove_principal(&self, id: PrincipalId) -> Result<(), StoreError> {
@@ -932,6 +974,8 @@ macro_rules! sql_store {
                                 .bind(key.state.as_str())
                                 .bind(to_millis(key.created_at))
                                 .bind(key.expires_at.map(to_millis))
+                                .bind(key.legacy_secret.as_ref().map(|legacy| legacy.format.clone()))
+                                .bind(key.legacy_secret.as_ref().map(|legacy| legacy.hash.clone()))
                                 .execute(conn)
                                 .await?;
                             Ok(done.rows_affected() == 1)
@@ -974,6 +1018,31 @@ macro_rules! sql_store {
                     };
                     let rows = query.fetch_all(&self.read).await.map_err(store_error)?;
                     rows.iter().map(access_key_info_from_row).collect::<Result<_, _>>().map_err(store_error)
+                }
+
+                async fn upgrade_access_secret(
+                    &self,
+                    id: CredentialId,
+                    from: &str,
+                    secret_hash: [u8; 32],
+                ) -> Result<bool, StoreError> {
+                    let from = from.to_owned();
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                            let done = sqlx::query(q::UPGRADE_ACCESS_SECRET)
+                                .bind(id.0)
+                                .bind(from)
+                                .bind(&secret_hash[..])
+                                .execute(&mut *tx)
+                                .await?;
+                            // Every node's cached copy still holds the legacy hash.
+                            bump_changes(&mut tx).await?;
+                            tx.commit().await?;
+                            Ok(done.rows_affected() == 1)
+                        })
+                    })
+                    .await
                 }
 
                 async fn access_key_info(

@@ -193,6 +193,10 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
         service.spawn_sweeper(Duration::from_secs(60), 1000),
         service.spawn_usage_flusher(Duration::from_secs(1)),
         service.spawn_lockout_writer(Duration::from_millis(200)),
+        service.spawn_legacy_gauge(Duration::from_secs(5)),
+        // Audit rows come from the command line and security events too:
+        // they are swept whether or not this node serves the admin plane.
+        admin.spawn_audit_sweeper(config.admin.audit_retention.0, Duration::from_secs(60), 1000),
     ];
     let metrics = tollgate_http::metrics::install_recorder();
     if let Some(handle) = &metrics {
@@ -201,11 +205,6 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
     let mut state =
         AppState::new(Arc::clone(&service), metrics, config.public_url.clone(), config.trusted_proxies()?);
     if config.admin.enabled {
-        background.push(admin.spawn_audit_sweeper(
-            config.admin.audit_retention.0,
-            Duration::from_secs(60),
-            1000,
-        ));
         state = state.with_admin(AdminPlane { service: Arc::clone(&admin), role: config.admin.role.clone() });
     }
 

@@ -13,6 +13,7 @@ mod faults;
 mod forward_auth;
 mod helpers;
 mod jwks;
+mod legacy;
 mod login_check;
 mod nginx;
 mod oauth2;

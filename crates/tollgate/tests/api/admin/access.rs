@@ -21,6 +21,7 @@ async fn create_shows_the_secret_once_and_it_logs_in_at_once() {
     let admin = AdminApi::as_admin(&app).await;
     let reply = admin.post("/admin/v1/principals/partner/access-keys", json!({})).await;
     assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.header("cache-control"), Some("no-store"), "a secret shown once is never cached");
     let key = reply.json();
     let fields: Vec<&str> = key.as_object().expect("object").keys().map(String::as_str).collect();
     assert_eq!(fields, ["id", "principal", "accessKey", "secret", "state", "expiresAt", "createdAt"]);

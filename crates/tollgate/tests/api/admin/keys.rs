@@ -24,6 +24,7 @@ async fn issue_shows_the_key_once_and_it_logs_in_at_once() {
         .post("/admin/v1/principals/John.Doo/api-keys", json!({ "expiresAt": "2999-01-01T00:00:00Z" }))
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.header("cache-control"), Some("no-store"), "a secret shown once is never cached");
     let issued = reply.json();
     let fields: Vec<&str> = issued.as_object().expect("object").keys().map(String::as_str).collect();
     assert_eq!(fields, ["id", "principal", "apiKey", "expiresAt", "createdAt"]);
