@@ -60,11 +60,34 @@ pub struct LoginContext {
     pub client: Option<IpAddr>,
     pub contract: Contract,
     pub request_id: RequestId,
+    /// The request as it came, where a login Tollgate cannot answer may be
+    /// forwarded to the legacy service (DESIGN.md §10).
+    pub forwarded: Option<Forwarded>,
 }
 
 impl LoginContext {
     pub fn new(contract: Contract, client: Option<IpAddr>) -> Self {
-        Self { client, contract, request_id: RequestId::next() }
+        Self { client, contract, request_id: RequestId::next(), forwarded: None }
+    }
+
+    /// Keeps the request's body and media type for lazy migration.
+    pub fn forwarding(mut self, body: bytes::Bytes, content_type: String) -> Self {
+        self.forwarded = Some(Forwarded { body, content_type });
+        self
+    }
+}
+
+/// A login request as the client sent it: what a legacy endpoint receives.
+#[derive(Clone)]
+pub struct Forwarded {
+    pub body: bytes::Bytes,
+    pub content_type: String,
+}
+
+/// The body holds credentials: never printed.
+impl fmt::Debug for Forwarded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Forwarded({} bytes of {})", self.body.len(), self.content_type)
     }
 }
 

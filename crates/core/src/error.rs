@@ -122,6 +122,10 @@ pub enum LoginError {
     /// The token could not be signed.
     #[error("cannot sign the token")]
     Signing(#[source] JwtError),
+    /// Lazy migration: the legacy service is down, failed, timed out or
+    /// answered what cannot be believed (DESIGN.md §10).
+    #[error("the legacy service gave no usable answer: {0}")]
+    Upstream(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -23,7 +23,7 @@ pub mod time_util;
 pub mod usage;
 
 pub use admin::AdminService;
-pub use context::{AdminContext, Contract, LoginContext};
+pub use context::{AdminContext, Contract, Forwarded, LoginContext};
 pub use error::{LoginError, StoreError, VerifyError};
 pub use login::{
     Introspection, IssuedJwt, IssuedToken, LoginService, SessionTokens, TokenKindHint, TokenPolicy,

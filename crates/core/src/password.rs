@@ -45,6 +45,8 @@ enum Work {
     /// A hash imported from a legacy system (DESIGN.md §10), and whether a
     /// match should come back with its argon2id successor.
     Legacy { hash: Box<LegacyHash>, rehash: bool },
+    /// Hash a password (argon2id) for a principal made by lazy migration.
+    Hash,
 }
 
 struct Job {
@@ -92,6 +94,10 @@ impl PasswordVerifier {
                             // A decoy match means nothing: the user does not exist.
                             if ok && stored.is_some() { Checked::Right } else { Checked::Wrong }
                         }
+                        Work::Hash => match hash_password(&job.password) {
+                            Ok(hashed) => Checked::Rehashed(hashed),
+                            Err(_) => Checked::Wrong,
+                        },
                         Work::Legacy { hash, rehash } => match (hash.verify(password), rehash) {
                             (false, _) => Checked::Wrong,
                             (true, false) => Checked::Right,
@@ -129,6 +135,14 @@ impl PasswordVerifier {
         rehash: bool,
     ) -> Result<Checked, LoginError> {
         self.run(Work::Legacy { hash: Box::new(hash), rehash }, password).await
+    }
+
+    /// Hashes `password` with argon2id on the pool (`None` if that failed).
+    pub async fn hash(&self, password: &Password) -> Result<Option<String>, LoginError> {
+        Ok(match self.run(Work::Hash, password).await? {
+            Checked::Rehashed(hashed) => Some(hashed),
+            _ => None,
+        })
     }
 
     async fn run(&self, work: Work, password: &Password) -> Result<Checked, LoginError> {

@@ -22,6 +22,24 @@ pub(crate) fn login_context(state: &crate::AppState, request: &Request, contract
     LoginContext::new(contract, client_address(state, request))
 }
 
+/// `context` with the request's body and media type kept, when logins of
+/// its contract may be forwarded to a legacy service (lazy migration); as
+/// it is otherwise, at no cost.
+pub(crate) fn forwardable(
+    state: &crate::AppState,
+    context: LoginContext,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> LoginContext {
+    if !state.service.forwards(context.contract) {
+        return context;
+    }
+    let content_type =
+        single(headers, &CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let content_type = content_type.to_owned();
+    context.forwarding(body, content_type)
+}
+
 /// The client's address: the TCP peer, or — when the peer is a trusted
 /// proxy — the nearest `X-Forwarded-For` hop that is not one (walking from
 /// the right, as each proxy appends the address it saw). A client can write

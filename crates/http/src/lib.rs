@@ -11,6 +11,7 @@ mod health;
 mod http_util;
 mod json_body;
 pub mod metrics;
+pub mod migration;
 mod oauth2;
 mod router;
 

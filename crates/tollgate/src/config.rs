@@ -98,6 +98,46 @@ pub struct Config {
     pub secrets: SecretsConfig,
     pub protection: ProtectionConfig,
     pub admin: AdminConfig,
+    pub migration: MigrationConfig,
+}
+
+/// `[migration]`: lazy migration from the legacy services (DESIGN.md §10).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MigrationConfig {
+    /// How long one forwarded login may take.
+    pub timeout: Seconds,
+    pub login_check: UpstreamConfig,
+    pub apikey: UpstreamConfig,
+    pub accesskey: AccessKeyUpstreamConfig,
+}
+
+impl Default for MigrationConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Seconds(Duration::from_secs(5)),
+            login_check: UpstreamConfig::default(),
+            apikey: UpstreamConfig::default(),
+            accesskey: AccessKeyUpstreamConfig::default(),
+        }
+    }
+}
+
+/// A legacy endpoint that unknown logins are forwarded to.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamConfig {
+    pub upstream: Option<String>,
+}
+
+/// Contract C's legacy endpoint, and the HMAC secret its JWTs are checked
+/// with (unchecked without one: the answer came over the connection
+/// Tollgate opened).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessKeyUpstreamConfig {
+    pub upstream: Option<String>,
+    pub jwt_secret: Option<SecretText>,
 }
 
 /// `[admin]`: the management plane's listener (DESIGN.md §8).
@@ -270,6 +310,7 @@ impl Default for Config {
             secrets: SecretsConfig::default(),
             protection: ProtectionConfig::default(),
             admin: AdminConfig::default(),
+            migration: MigrationConfig::default(),
         }
     }
 }
@@ -508,6 +549,7 @@ impl Config {
         tollgate_store::Backend::of(&self.database_url)
             .map_err(|err| ConfigError::Invalid(format!("database_url: {err}")))?;
         self.check_admin()?;
+        self.check_migration()?;
         Ok(())
     }
 }
@@ -542,6 +584,47 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Upstreams are http(s) URLs, and a forwarded login has time to finish.
+    fn check_migration(&self) -> Result<(), ConfigError> {
+        let migration = &self.migration;
+        if migration.timeout.0.is_zero() {
+            return Err(ConfigError::Invalid("migration.timeout: must be longer than 0s".into()));
+        }
+        for (key, upstream) in [
+            ("migration.login_check.upstream", &migration.login_check.upstream),
+            ("migration.apikey.upstream", &migration.apikey.upstream),
+            ("migration.accesskey.upstream", &migration.accesskey.upstream),
+        ] {
+            let Some(url) = upstream else { continue };
+            let parsed = url.parse::<axum::http::Uri>().ok();
+            let usable = parsed.as_ref().is_some_and(|uri| {
+                matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
+            });
+            if !usable {
+                return Err(ConfigError::Invalid(format!(
+                    "{key}: {url:?} is not an http:// or https:// URL"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Where lazy migration forwards unknown logins.
+    pub fn upstream_settings(&self) -> tollgate_http::migration::UpstreamSettings {
+        let migration = &self.migration;
+        tollgate_http::migration::UpstreamSettings {
+            login_check: migration.login_check.upstream.clone(),
+            apikey: migration.apikey.upstream.clone(),
+            accesskey: migration.accesskey.upstream.clone(),
+            accesskey_jwt_secret: migration
+                .accesskey
+                .jwt_secret
+                .as_ref()
+                .map(|s| s.expose().as_bytes().to_vec()),
+            timeout: migration.timeout.0,
+        }
     }
 
     /// The admin listener is an address of its own, and its role a name.
@@ -685,7 +768,8 @@ mod tests {
         assert_eq!(find("secrets.master_key_file").map(|key| key.text), Some(true));
         assert_eq!(find("protection.trusted_proxies").map(|key| key.text), Some(false));
         assert_eq!(find("admin.role").map(|key| key.text), Some(true));
-        assert_eq!(keys.len(), 35, "{keys:?}");
+        assert_eq!(find("migration.accesskey.jwt_secret").map(|key| key.text), Some(true));
+        assert_eq!(keys.len(), 40, "{keys:?}");
     }
 
     #[test]

@@ -67,9 +67,9 @@ impl LoginService {
         alternative: Option<&AccessSecret>,
     ) -> Result<Arc<Client>, LoginError> {
         self.guarded(context, async {
-            match (self.check_client(access_key, secret).await, alternative) {
+            match (self.check_client(context, access_key, secret).await, alternative) {
                 (Err(LoginError::BadCredentials), Some(alternative)) => {
-                    self.check_client(access_key, alternative).await
+                    self.check_client(context, access_key, alternative).await
                 }
                 (outcome, _) => outcome,
             }
@@ -77,12 +77,25 @@ impl LoginService {
         .await
     }
 
-    async fn check_client(&self, access_key: &str, secret: &AccessSecret) -> Result<Arc<Client>, LoginError> {
+    async fn check_client(
+        &self,
+        context: &LoginContext,
+        access_key: &str,
+        secret: &AccessSecret,
+    ) -> Result<Arc<Client>, LoginError> {
         // Compute the keyed hash whether or not the key exists, so both
         // paths cost about the same.
         let presented = self.keys.credential_hash(secret.expose().as_bytes());
-        let Some(key) = self.access_key_by_key(access_key).await? else {
-            return Err(LoginError::BadCredentials);
+        let key = match self.access_key_by_key(access_key).await? {
+            Some(key) => key,
+            // A key not held here may be the legacy service's (lazy migration).
+            None => match self.migrate_access_key(access_key, secret, context).await {
+                None => return Err(LoginError::BadCredentials),
+                Some(migrated) => {
+                    migrated?;
+                    self.access_key_by_key(access_key).await?.ok_or(LoginError::BadCredentials)?
+                }
+            },
         };
         let usable = key.state.effective(key.expires_at, self.now()) == AccessKeyState::Active
             && key.principal.enabled;

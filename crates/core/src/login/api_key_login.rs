@@ -47,25 +47,27 @@ impl LoginService {
         login: &str,
         api_key: &ApiKey,
     ) -> Result<IssuedToken, LoginError> {
-        self.guarded(context, self.api_key_login(login, api_key)).await
+        self.guarded(context, self.api_key_login(context, login, api_key)).await
     }
 
-    async fn api_key_login(&self, login: &str, api_key: &ApiKey) -> Result<IssuedToken, LoginError> {
+    async fn api_key_login(
+        &self,
+        context: &LoginContext,
+        login: &str,
+        api_key: &ApiKey,
+    ) -> Result<IssuedToken, LoginError> {
         let raw = zeroize::Zeroizing::new(decode_api_key(api_key.expose()).ok_or(LoginError::MalformedKey)?);
         let key_hash = self.keys.credential_hash(raw.as_ref());
-        let key = match self.api_keys.get(&key_hash) {
-            Some(hit) => hit,
-            None => {
-                // A key nobody was given is refused without a lookup.
-                if !self.known.may_exist(self.store.as_ref(), KeyKind::ApiKey, &key_hash).await? {
-                    return Err(LoginError::BadCredentials);
+        let key = match self.api_key_by_hash(&key_hash).await? {
+            Some(key) => key,
+            // A key not held here may be the legacy service's (lazy migration).
+            None => match self.migrate_api_key(login, key_hash, context).await {
+                None => return Err(LoginError::BadCredentials),
+                Some(migrated) => {
+                    migrated?;
+                    self.api_key_by_hash(&key_hash).await?.ok_or(LoginError::BadCredentials)?
                 }
-                super::count_lookup("api_key");
-                let found = self.store.find_api_key(&key_hash).await?.ok_or(LoginError::BadCredentials)?;
-                let found = Arc::new(CachedApiKey { key: found, use_noted: UseNote::default() });
-                self.api_keys.insert(key_hash, Arc::clone(&found));
-                found
-            }
+            },
         };
         if key.principal.name != login || !key.principal.enabled {
             return Err(LoginError::BadCredentials);
@@ -98,5 +100,21 @@ impl LoginService {
             })
             .await?;
         Ok(IssuedToken { token, issued_at, expires_at, lifetime })
+    }
+
+    /// The key with this keyed hash, from the cache when possible. A key
+    /// nobody was given is refused without a lookup.
+    async fn api_key_by_hash(&self, key_hash: &[u8; 32]) -> Result<Option<Arc<CachedApiKey>>, LoginError> {
+        if let Some(hit) = self.api_keys.get(key_hash) {
+            return Ok(Some(hit));
+        }
+        if !self.known.may_exist(self.store.as_ref(), KeyKind::ApiKey, key_hash).await? {
+            return Ok(None);
+        }
+        super::count_lookup("api_key");
+        let Some(found) = self.store.find_api_key(key_hash).await? else { return Ok(None) };
+        let found = Arc::new(CachedApiKey { key: found, use_noted: UseNote::default() });
+        self.api_keys.insert(*key_hash, Arc::clone(&found));
+        Ok(Some(found))
     }
 }

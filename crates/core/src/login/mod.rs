@@ -7,6 +7,7 @@ mod api_key_login;
 mod guard;
 mod known;
 mod legacy;
+mod migration;
 mod oauth;
 mod password_login;
 mod refresh;
@@ -31,6 +32,7 @@ pub use crate::context::LoginContext;
 
 pub use access_key_login::{Client, IssuedJwt};
 pub use api_key_login::IssuedToken;
+pub use migration::{Upstream, UpstreamAnswer, UpstreamClaims};
 pub use oauth::{Introspection, TokenKindHint};
 pub use token_tag::TokenTags;
 pub use verify::CachedToken;
@@ -163,6 +165,8 @@ pub struct LoginService {
     /// Lockouts and per-address limits (DESIGN.md §9).
     protection: crate::protection::Protection,
     lockouts: guard::LockoutWriter,
+    /// The legacy endpoints of lazy migration, when configured.
+    upstream: std::sync::OnceLock<Arc<dyn Upstream>>,
 }
 
 impl LoginService {
@@ -187,6 +191,7 @@ impl LoginService {
             known: known::KnownCredentials::new(),
             protection: crate::protection::Protection::new(protection),
             lockouts: guard::LockoutWriter::default(),
+            upstream: std::sync::OnceLock::new(),
             store,
             jwt,
             access_keys: key_cache(limits),

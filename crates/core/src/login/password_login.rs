@@ -20,7 +20,7 @@ impl LoginService {
         password: &Password,
     ) -> Result<SessionTokens, LoginError> {
         self.guarded(context, async {
-            let principal = self.check_password(name, password).await?;
+            let principal = self.check_password_from(Some(context), name, password).await?;
             self.open_session(&principal).await
         })
         .await
@@ -31,6 +31,18 @@ impl LoginService {
     /// alike: an unknown name costs the same argon2id work as a known one
     /// (a decoy hash), a locked one none at all, known or unknown.
     pub async fn check_password(&self, name: &str, password: &Password) -> Result<Principal, LoginError> {
+        self.check_password_from(None, name, password).await
+    }
+
+    /// [`check_password`](Self::check_password) for a login that came with
+    /// `context`: a name unknown here may then be moved in from the legacy
+    /// service (lazy migration), if one is configured.
+    async fn check_password_from(
+        &self,
+        context: Option<&LoginContext>,
+        name: &str,
+        password: &Password,
+    ) -> Result<Principal, LoginError> {
         // A name no principal can have (a control character, say) is unknown
         // without asking the database, which might refuse the bytes.
         let name = crate::names::login_name(name);
@@ -49,6 +61,15 @@ impl LoginService {
         if lock.is_locked(now) {
             return Err(LoginError::BadCredentials);
         }
+        if principal.is_none()
+            && let (Some(context), Some(login)) = (context, name.as_deref())
+            && let Some(migrated) = self.migrate_password_login(login, password, context).await
+        {
+            if let Err(LoginError::BadCredentials) = &migrated {
+                self.count_name_failure(None, name.as_deref().unwrap_or_default(), &key, lock);
+            }
+            return migrated;
+        }
         let checked = self.verify_stored(stored.as_ref(), password).await?;
         match principal {
             Some(principal) if checked.matches() && principal.enabled => {
@@ -62,15 +83,26 @@ impl LoginService {
                 Ok(principal)
             }
             principal => {
-                let (state, outcome) = self.protection.name_failed(&key, lock, now);
-                if let Some(principal) = &principal {
-                    self.lockouts.record(principal.id, &key, state);
-                }
-                if let crate::protection::FailureOutcome::Locked(until) = outcome {
-                    self.lockout_started(name.as_deref().unwrap_or_default(), until);
-                }
+                self.count_name_failure(principal.as_ref(), name.as_deref().unwrap_or_default(), &key, lock);
                 Err(LoginError::BadCredentials)
             }
+        }
+    }
+
+    /// A failed login against `name` (folded: `key`), on the lockout ladder.
+    fn count_name_failure(
+        &self,
+        principal: Option<&Principal>,
+        name: &str,
+        key: &str,
+        lock: crate::protection::LockState,
+    ) {
+        let (state, outcome) = self.protection.name_failed(key, lock, self.now());
+        if let Some(principal) = principal {
+            self.lockouts.record(principal.id, key, state);
+        }
+        if let crate::protection::FailureOutcome::Locked(until) = outcome {
+            self.lockout_started(name, until);
         }
     }
 

@@ -48,7 +48,10 @@ impl OAuthError {
             LoginError::Overloaded => OAuthError::Overloaded,
             LoginError::RateLimited { retry_after } => OAuthError::RateLimited(retry_after),
             LoginError::BadCredentials | LoginError::MalformedKey | LoginError::KeyNotUsable => refused,
-            err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
+            err @ (LoginError::Store(_)
+            | LoginError::PasswordPool
+            | LoginError::Signing(_)
+            | LoginError::Upstream(_)) => {
                 crate::http_util::log_failure("OAuth 2.0 request", &err);
                 OAuthError::ServerError
             }

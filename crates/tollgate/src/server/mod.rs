@@ -180,6 +180,12 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
         Arc::clone(&clock),
     )
     .context("cannot use the signing keys")?;
+    let upstreams = config.upstream_settings();
+    if upstreams.any() {
+        let client = tollgate_http::migration::HttpUpstream::new(upstreams)
+            .context("cannot set up the client of the legacy endpoints")?;
+        service.set_upstream(Arc::new(client));
+    }
     let admin = Arc::new(
         admin_service(config, store, keys, clock)?
             .with_caches(Arc::clone(&service) as Arc<dyn tollgate_core::login::CacheControl>),

@@ -15,6 +15,7 @@ mod helpers;
 mod jwks;
 mod legacy;
 mod login_check;
+mod migration;
 mod nginx;
 mod oauth2;
 mod protection;

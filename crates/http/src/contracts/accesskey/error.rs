@@ -38,7 +38,10 @@ impl From<LoginError> for AccessKeyLoginError {
             }
             LoginError::Overloaded => Self::Overloaded,
             LoginError::RateLimited { retry_after } => Self::RateLimited(retry_after),
-            err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
+            err @ (LoginError::Store(_)
+            | LoginError::PasswordPool
+            | LoginError::Signing(_)
+            | LoginError::Upstream(_)) => {
                 crate::http_util::log_failure("accesskey login", &err);
                 Self::Internal
             }

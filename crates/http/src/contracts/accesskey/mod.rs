@@ -36,7 +36,8 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
     let (headers, body) = headers_and_body(request);
     let started = Instant::now();
     let result = async {
-        let credentials = read_request(&headers, body).await?;
+        let (credentials, raw) = read_request(&headers, body).await?;
+        let context = crate::http_util::forwardable(&state, context, &headers, raw);
         Ok::<_, AccessKeyLoginError>(
             state
                 .service
@@ -65,7 +66,10 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
 
 /// JSON only (415 otherwise), parsed (400), then the schema (400 with
 /// details).
-async fn read_request(headers: &HeaderMap, body: Body) -> Result<schema::Credentials, AccessKeyLoginError> {
+async fn read_request(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(schema::Credentials, axum::body::Bytes), AccessKeyLoginError> {
     let is_json = media_type(headers).is_some_and(|m| m == "application/json" || m.ends_with("+json"));
     if !is_json {
         return Err(AccessKeyLoginError::UnsupportedMediaType);
@@ -79,9 +83,9 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<schema::Credent
     let text = std::str::from_utf8(&bytes).map_err(|_| AccessKeyLoginError::MalformedJson)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(credentials) = schema::well_formed(text) {
-        return Ok(credentials);
+        return Ok((credentials, bytes.clone()));
     }
     let body = schema::read_top_level(&replace_lone_surrogates(text))
         .map_err(|_| AccessKeyLoginError::MalformedJson)?;
-    schema::validate(body).map_err(AccessKeyLoginError::Schema)
+    Ok((schema::validate(body).map_err(AccessKeyLoginError::Schema)?, bytes.clone()))
 }

@@ -36,7 +36,10 @@ impl From<LoginError> for ApiKeyLoginError {
             LoginError::MalformedKey | LoginError::KeyNotUsable => Self::InvalidKey,
             LoginError::Overloaded => Self::Overloaded,
             LoginError::RateLimited { retry_after } => Self::RateLimited(retry_after),
-            err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
+            err @ (LoginError::Store(_)
+            | LoginError::PasswordPool
+            | LoginError::Signing(_)
+            | LoginError::Upstream(_)) => {
                 crate::http_util::log_failure("apikey login", &err);
                 Self::Internal
             }

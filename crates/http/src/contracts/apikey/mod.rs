@@ -57,7 +57,8 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
     let started = Instant::now();
     let format = negotiate::response_format(&headers);
     let result = async {
-        let (user_login, api_key) = read_request(&headers, body).await?;
+        let (user_login, api_key, raw) = read_request(&headers, body).await?;
+        let context = crate::http_util::forwardable(&state, context, &headers, raw);
         Ok::<_, ApiKeyLoginError>(state.service.login_with_api_key(&context, &user_login, &api_key).await?)
     }
     .await;
@@ -79,7 +80,10 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
 }
 
 /// Media type (415), body (1002), both fields present and non-empty (1002).
-async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, ApiKey), ApiKeyLoginError> {
+async fn read_request(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, ApiKey, axum::body::Bytes), ApiKeyLoginError> {
     let is_xml = match media_type(headers).as_deref() {
         Some("application/json") => false,
         Some("application/xml" | "text/xml") => true,
@@ -92,7 +96,9 @@ async fn read_request(headers: &HeaderMap, body: Body) -> Result<(String, ApiKey
     let text = text.as_str();
     let request = if is_xml { xml::parse_request(text)? } else { json::parse_request(text)? };
     match (request.user_login, request.api_key) {
-        (Some(login), Some(key)) if !login.is_empty() && !key.is_empty() => Ok((login, ApiKey::new(key))),
+        (Some(login), Some(key)) if !login.is_empty() && !key.is_empty() => {
+            Ok((login, ApiKey::new(key), bytes.clone()))
+        }
         _ => Err(ApiKeyLoginError::BadRequest),
     }
 }

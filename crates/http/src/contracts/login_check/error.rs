@@ -47,7 +47,10 @@ impl From<LoginError> for LoginCheckError {
             }
             LoginError::Overloaded => Self::Overloaded,
             LoginError::RateLimited { retry_after } => Self::RateLimited(retry_after),
-            err @ (LoginError::Store(_) | LoginError::PasswordPool | LoginError::Signing(_)) => {
+            err @ (LoginError::Store(_)
+            | LoginError::PasswordPool
+            | LoginError::Signing(_)
+            | LoginError::Upstream(_)) => {
                 crate::http_util::log_failure("login_check", &err);
                 Self::Internal
             }

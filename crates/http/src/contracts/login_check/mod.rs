@@ -36,6 +36,7 @@ async fn login_check(State(state): State<AppState>, request: Request) -> Respons
     let started = Instant::now();
     let result = async {
         let request = LoginCheckRequest::parse(&headers, body).await?;
+        let context = crate::http_util::forwardable(&state, context, &headers, request.raw.clone());
         Ok::<_, LoginCheckError>(
             state.service.login_with_password(&context, &request.username, &request.password).await?,
         )

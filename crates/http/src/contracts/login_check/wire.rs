@@ -18,6 +18,8 @@ const MAX_DEPTH: usize = 128;
 pub(super) struct LoginCheckRequest {
     pub username: String,
     pub password: Password,
+    /// The body as it came (lazy migration forwards it).
+    pub raw: axum::body::Bytes,
 }
 
 pub(super) struct RefreshRequest {
@@ -25,14 +27,17 @@ pub(super) struct RefreshRequest {
 }
 
 /// Checks the media type (111) and reads a JSON object (110).
-async fn json_object(headers: &HeaderMap, body: Body) -> Result<TopLevel, LoginCheckError> {
+async fn json_object(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(TopLevel, axum::body::Bytes), LoginCheckError> {
     if media_type(headers).as_deref() != Some("application/json") {
         return Err(LoginCheckError::ContentType);
     }
     let bytes = read_body(body).await.map_err(|_| LoginCheckError::InvalidJson)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| LoginCheckError::InvalidJson)?;
     match read_top_level(text, Some(MAX_DEPTH)) {
-        Ok(object @ TopLevel::Object(_)) => Ok(object),
+        Ok(object @ TopLevel::Object(_)) => Ok((object, bytes)),
         _ => Err(LoginCheckError::InvalidJson),
     }
 }
@@ -47,16 +52,16 @@ fn required_string(object: &TopLevel, field: &str) -> Result<String, LoginCheckE
 
 impl LoginCheckRequest {
     pub(super) async fn parse(headers: &HeaderMap, body: Body) -> Result<Self, LoginCheckError> {
-        let object = json_object(headers, body).await?;
+        let (object, raw) = json_object(headers, body).await?;
         let username = required_string(&object, "username")?;
         let password = Password::new(required_string(&object, "password")?);
-        Ok(Self { username, password })
+        Ok(Self { username, password, raw })
     }
 }
 
 impl RefreshRequest {
     pub(super) async fn parse(headers: &HeaderMap, body: Body) -> Result<Self, LoginCheckError> {
-        let object = json_object(headers, body).await?;
+        let (object, _) = json_object(headers, body).await?;
         Ok(Self { refresh_token: PlainToken::new(required_string(&object, "refresh_token")?) })
     }
 }
