@@ -17,6 +17,10 @@ use tollgate_core::{Contract, LoginContext};
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 
+/// Put on each request of a connection that came over TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct OverTls;
+
 /// What the core learns about a login besides its credentials.
 pub(crate) fn login_context(state: &crate::AppState, request: &Request, contract: Contract) -> LoginContext {
     LoginContext::new(contract, client_address(state, request))

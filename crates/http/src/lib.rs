@@ -20,7 +20,7 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tollgate_core::{AdminService, LoginService};
 
-pub use http_util::PeerAddr;
+pub use http_util::{OverTls, PeerAddr};
 pub use router::{ContractMount, HttpSettings, Listener, RESERVED_PATHS, listeners};
 
 /// What every handler can reach. One shared allocation: axum clones the
@@ -80,9 +80,10 @@ impl AppState {
         self.0.trusted_proxies.iter().any(|net| net.contains(&peer))
     }
 
-    /// Without `public_url`, the issuer is the main listener's address.
-    pub fn listening_on(&self, main: std::net::SocketAddr) {
-        let _ = self.0.issuer.set(format!("http://{main}"));
+    /// Without `public_url`, the issuer is the main listener's base URL
+    /// (`http://` or `https://` and its address).
+    pub fn listening_on(&self, main: String) {
+        let _ = self.0.issuer.set(main);
     }
 
     pub(crate) fn issuer(&self) -> &str {

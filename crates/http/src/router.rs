@@ -54,6 +54,9 @@ pub struct HttpSettings {
 pub struct Listener {
     pub addr: SocketAddr,
     pub router: Router,
+    /// The contract served on an address of its own (`apikey`,
+    /// `accesskey`); `None` for the main listener.
+    pub own_contract: Option<&'static str>,
 }
 
 /// The routers to serve: the main listener, plus one per contract that asks
@@ -71,25 +74,27 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         .merge(crate::oauth2::routes());
     // Contract B's path where it is served, for its other letter cases.
     let mut main_apikey_path = None;
-    let mut extra: Vec<(SocketAddr, Router<AppState>, Option<String>)> = Vec::new();
+    let mut extra: Vec<Unfinished> = Vec::new();
 
     let contracts = [
-        (&settings.login_check, login_check::routes(&settings.login_check.path), false),
-        (&settings.apikey, apikey::routes(&settings.apikey.path), true),
-        (&settings.accesskey, accesskey::routes(&settings.accesskey.path), false),
+        (&settings.login_check, login_check::routes(&settings.login_check.path), "login_check"),
+        (&settings.apikey, apikey::routes(&settings.apikey.path), "apikey"),
+        (&settings.accesskey, accesskey::routes(&settings.accesskey.path), "accesskey"),
     ];
-    for (mount, routes, is_apikey) in contracts {
+    for (mount, routes, contract) in contracts {
+        let is_apikey = contract == "apikey";
         if !mount.enabled {
             continue;
         }
         let apikey_path = is_apikey.then(|| mount.path.clone());
         match mount.listen {
             // Port 0 asks for a fresh port, so it is never "the same" address.
-            Some(addr) if addr != settings.listen || addr.port() == 0 => extra.push((
+            Some(addr) if addr != settings.listen || addr.port() == 0 => extra.push(Unfinished {
                 addr,
-                Router::new().route(HEALTHZ_PATH, get(health::healthz)).merge(routes),
+                router: Router::new().route(HEALTHZ_PATH, get(health::healthz)).merge(routes),
                 apikey_path,
-            )),
+                own_contract: Some(contract),
+            }),
             _ => {
                 main = main.merge(routes);
                 main_apikey_path = main_apikey_path.or(apikey_path);
@@ -97,13 +102,25 @@ pub fn listeners(state: AppState, settings: &HttpSettings) -> Vec<Listener> {
         }
     }
 
-    std::iter::once((settings.listen, main, main_apikey_path))
+    let main =
+        Unfinished { addr: settings.listen, router: main, apikey_path: main_apikey_path, own_contract: None };
+    std::iter::once(main)
         .chain(extra)
-        .map(|(addr, router, apikey_path)| Listener {
-            addr,
-            router: finish(router, state.clone(), apikey_path),
+        .map(|listener| Listener {
+            addr: listener.addr,
+            router: finish(listener.router, state.clone(), listener.apikey_path),
+            own_contract: listener.own_contract,
         })
         .collect()
+}
+
+/// A listener's routes before the fallbacks common to all are added.
+struct Unfinished {
+    addr: SocketAddr,
+    router: Router<AppState>,
+    /// Contract B's path where it is served here (its other letter cases).
+    apikey_path: Option<String>,
+    own_contract: Option<&'static str>,
 }
 
 /// Fallbacks and safety nets common to every listener: unknown URLs and

@@ -91,6 +91,9 @@ pub struct Config {
     /// The URL clients reach this service at (our extension): the OAuth 2.0
     /// issuer in the server metadata. Without it, derived from each request.
     pub public_url: Option<String>,
+    /// HTTPS on the main listener: a PEM certificate chain and its key.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub login_check: LoginCheckConfig,
     pub apikey: ContractConfig<ApiKeyDefaults>,
     pub accesskey: ContractConfig<AccessKeyDefaults>,
@@ -99,6 +102,15 @@ pub struct Config {
     pub protection: ProtectionConfig,
     pub admin: AdminConfig,
     pub migration: MigrationConfig,
+}
+
+/// A listener that may serve HTTPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsListener {
+    Main,
+    ApiKey,
+    AccessKey,
+    Admin,
 }
 
 /// `[migration]`: lazy migration from the legacy services (DESIGN.md §10).
@@ -151,6 +163,9 @@ pub struct AdminConfig {
     pub role: String,
     /// How long audit rows are kept.
     pub audit_retention: Seconds,
+    /// HTTPS on the admin listener.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for AdminConfig {
@@ -160,6 +175,8 @@ impl Default for AdminConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             role: "tollgate-admin".into(),
             audit_retention: Seconds::hours(24 * 90),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -246,6 +263,9 @@ pub struct ContractConfig<D: ContractDefaults> {
     pub path: String,
     pub token_ttl: Seconds,
     pub listen: Option<SocketAddr>,
+    /// HTTPS on the contract's own `listen` address.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     #[serde(skip)]
     contract: std::marker::PhantomData<D>,
 }
@@ -279,6 +299,8 @@ impl<D: ContractDefaults> Default for ContractConfig<D> {
             path: D::PATH.into(),
             token_ttl: Seconds(D::TOKEN_TTL),
             listen: None,
+            tls_cert: None,
+            tls_key: None,
             contract: std::marker::PhantomData,
         }
     }
@@ -303,6 +325,8 @@ impl Default for Config {
             database_url: "sqlite://tollgate.db".into(),
             database_timeout: Seconds(Duration::from_secs(5)),
             public_url: None,
+            tls_cert: None,
+            tls_key: None,
             login_check: LoginCheckConfig::default(),
             apikey: ContractConfig::default(),
             accesskey: ContractConfig::default(),
@@ -550,6 +574,7 @@ impl Config {
             .map_err(|err| ConfigError::Invalid(format!("database_url: {err}")))?;
         self.check_admin()?;
         self.check_migration()?;
+        self.check_tls()?;
         Ok(())
     }
 }
@@ -581,6 +606,45 @@ impl Config {
                          give one of them its own `listen` address"
                     )));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Each listener's certificate files, given in pairs; `None` where it
+    /// serves plain HTTP. A contract's pair needs its own `listen`.
+    pub fn tls(&self, listener: TlsListener) -> Result<Option<crate::server::tls::TlsFiles>, ConfigError> {
+        let (prefix, cert, key) = match listener {
+            TlsListener::Main => ("", &self.tls_cert, &self.tls_key),
+            TlsListener::ApiKey => ("apikey.", &self.apikey.tls_cert, &self.apikey.tls_key),
+            TlsListener::AccessKey => ("accesskey.", &self.accesskey.tls_cert, &self.accesskey.tls_key),
+            TlsListener::Admin => ("admin.", &self.admin.tls_cert, &self.admin.tls_key),
+        };
+        match (cert, key) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => {
+                Ok(Some(crate::server::tls::TlsFiles { cert: cert.clone(), key: key.clone() }))
+            }
+            _ => Err(ConfigError::Invalid(format!(
+                "{prefix}tls_cert and {prefix}tls_key: set both, or neither"
+            ))),
+        }
+    }
+
+    fn check_tls(&self) -> Result<(), ConfigError> {
+        for listener in [TlsListener::Main, TlsListener::ApiKey, TlsListener::AccessKey, TlsListener::Admin] {
+            self.tls(listener)?;
+        }
+        for (name, own_listen, cert) in [
+            ("apikey", self.apikey.listen, &self.apikey.tls_cert),
+            ("accesskey", self.accesskey.listen, &self.accesskey.tls_cert),
+        ] {
+            let on_main = own_listen.is_none_or(|addr| addr == self.listen && addr.port() != 0);
+            if cert.is_some() && on_main {
+                return Err(ConfigError::Invalid(format!(
+                    "{name}.tls_cert: {name} is served on the main listener; give it its own {name}.listen, \
+                     or set tls_cert and tls_key at the top level"
+                )));
             }
         }
         Ok(())

@@ -24,7 +24,7 @@ const PARTNER_AK: &str = "45771ea1-b012-4b80-8ba4-49891c5d8d47";
 /// listener answers on loopback alone.
 pub const ADMIN: (&str, &str) = ("admin", "admin");
 
-pub async fn seed(admin: &AdminService, plane: &crate::config::AdminConfig) -> anyhow::Result<()> {
+pub async fn seed(admin: &AdminService, plane: &crate::config::AdminConfig) -> anyhow::Result<DemoBanner> {
     let context = AdminContext::system();
     let (name, password) = LOGIN_CHECK_USER;
     let created = admin
@@ -80,29 +80,46 @@ pub async fn seed(admin: &AdminService, plane: &crate::config::AdminConfig) -> a
         admin.ensure_principal(&context, spec).await?;
     }
 
-    tracing::warn!("==================================================================");
-    tracing::warn!("DEMO MODE: well-known example credentials are active. Never use");
-    tracing::warn!("--demo with a database that protects anything real.");
-    tracing::warn!(
-        "  login_check (seed 000): username {name:?}, password {password:?}{}",
-        if created { "" } else { " (already present)" }
-    );
-    tracing::warn!("  apikey (seed 001): UserLogin {login:?}, ApiKey {api_key:?}");
-    tracing::warn!("  accesskey (seed 002): accessKey {access_key:?}, secret {secret:?}");
-    if admin_seeded {
-        let (name, password) = ADMIN;
+    Ok(DemoBanner { user_created: created, admin_seeded, role: plane.role.clone() })
+}
+
+/// What `--demo` seeded, said loudly once every listener is bound.
+#[derive(Debug)]
+pub struct DemoBanner {
+    user_created: bool,
+    admin_seeded: bool,
+    role: String,
+}
+
+impl DemoBanner {
+    pub fn log(&self, admin_addr: Option<std::net::SocketAddr>) {
+        let (name, password) = LOGIN_CHECK_USER;
+        let (login, api_key) = APIKEY_USER;
+        let (access_key, secret) = ACCESS_KEY;
+        tracing::warn!("==================================================================");
+        tracing::warn!("DEMO MODE: well-known example credentials are active. Never use");
+        tracing::warn!("--demo with a database that protects anything real.");
         tracing::warn!(
-            "  admin API and portal (the admin listener, loopback only): username {name:?}, password \
-             {password:?}, role {:?}",
-            plane.role
+            "  login_check (seed 000): username {name:?}, password {password:?}{}",
+            if self.user_created { "" } else { " (already present)" }
         );
-    } else if plane.enabled {
-        tracing::warn!(
-            "  no demo administrator: admin.listen {} is not a loopback address, and admin/admin must \
-             never be reachable from elsewhere",
-            plane.listen
-        );
+        tracing::warn!("  apikey (seed 001): UserLogin {login:?}, ApiKey {api_key:?}");
+        tracing::warn!("  accesskey (seed 002): accessKey {access_key:?}, secret {secret:?}");
+        match (self.admin_seeded, admin_addr) {
+            (true, Some(addr)) => {
+                let (name, password) = ADMIN;
+                tracing::warn!(
+                    "  admin API and portal (http://{addr}, loopback only): username {name:?}, password \
+                     {password:?}, role {:?}",
+                    self.role
+                );
+            }
+            (false, Some(addr)) => tracing::warn!(
+                "  no demo administrator: the admin listener {addr} is not on loopback, and admin/admin \
+                 must never be reachable from elsewhere"
+            ),
+            (_, None) => {}
+        }
+        tracing::warn!("==================================================================");
     }
-    tracing::warn!("==================================================================");
-    Ok(())
 }

@@ -16,7 +16,7 @@ use tollgate_core::{AdminService, LoginService, ServerKeys, Store, TokenPolicy};
 use tollgate_http::{AdminPlane, AppState, ContractMount, HttpSettings};
 use tollgate_store::{OpenMode, StoreOptions};
 
-use crate::config::Config;
+use crate::config::{Config, TlsListener};
 
 /// A server that is accepting connections.
 pub struct Running {
@@ -167,6 +167,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<Running> {
 
 /// [`start`] with the clock the core goes by (tests move one by hand).
 pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -> anyhow::Result<Running> {
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "tollgate starting");
     // Every page is checked before a server serves from the file.
     let options = StoreOptions { verify_integrity: true, ..store_options(config) };
     let store = open_store_with(config, OpenMode::Create, &options).await?;
@@ -190,9 +191,9 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
         admin_service(config, store, keys, clock)?
             .with_caches(Arc::clone(&service) as Arc<dyn tollgate_core::login::CacheControl>),
     );
-    if demo {
-        crate::demo::seed(&admin, &config.admin).await?;
-    }
+    // The demo's credentials exist before any listener opens; its banner
+    // is logged once every listener is bound (a taken port shows none).
+    let banner = if demo { Some(crate::demo::seed(&admin, &config.admin).await?) } else { None };
     service.warm_up().await.context("cannot read which keys exist")?;
     let mut background = vec![
         service.spawn_change_watcher(Duration::from_millis(500)),
@@ -214,15 +215,27 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
         state = state.with_admin(AdminPlane { service: Arc::clone(&admin), role: config.admin.role.clone() });
     }
 
-    // Every socket is bound before any is served or logged: a taken port
-    // stops start-up, and once "listening" is logged every listener is.
+    // Every socket is bound (and every certificate loaded) before any is
+    // served or logged: a taken port or a bad certificate stops start-up,
+    // and once "listening" is logged every listener is.
     let mut bound = Vec::new();
     for listener in tollgate_http::listeners(state.clone(), &http_settings(config)) {
-        bound.push((bind(listener.addr).await?, listener.router, Serves::Public));
+        let tls = match listener.own_contract {
+            Some("apikey") => config.tls(TlsListener::ApiKey)?,
+            Some("accesskey") => config.tls(TlsListener::AccessKey)?,
+            _ => config.tls(TlsListener::Main)?,
+        };
+        bound.push((bind(listener.addr).await?, listener.router, Serves::Public, tls_for(tls)?));
     }
     if config.admin.enabled {
         let router = tollgate_http::admin::router(state.clone());
-        bound.push((bind(config.admin.listen).await?, router, Serves::Admin));
+        let tls = tls_for(config.tls(TlsListener::Admin)?)?;
+        bound.push((bind(config.admin.listen).await?, router, Serves::Admin, tls));
+    }
+    let certs: Vec<_> =
+        bound.iter().filter_map(|(_, _, _, tls)| tls.as_ref().map(|(cert, _)| Arc::clone(cert))).collect();
+    if !certs.is_empty() {
+        background.push(tls::spawn_reloader(certs, Duration::from_secs(5)));
     }
 
     let idle_limit = connection_idle_limit(config);
@@ -230,31 +243,62 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
     let mut servers = JoinSet::new();
     let mut addrs = Vec::new();
     let mut admin_addr = None;
-    for (socket, router, serves) in bound {
+    for (socket, router, serves, tls) in bound {
         let addr = socket.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let database = tollgate_store::redact_url(&config.database_url);
         match serves {
             Serves::Public => {
                 if addrs.is_empty() {
-                    state.listening_on(addr);
+                    state.listening_on(format!("{scheme}://{addr}"));
                 }
                 addrs.push(addr);
-                tracing::info!(%addr, %database, "listening on http://{addr}");
+                tracing::info!(%addr, %database, "listening on {scheme}://{addr}");
             }
             Serves::Admin => {
                 admin_addr = Some(addr);
-                tracing::info!(%addr, "admin API, portal and /metrics listening on http://{addr}");
+                tracing::info!(%addr, "admin API, portal and /metrics listening on {scheme}://{addr}");
             }
         }
+        let (router, acceptor) = match tls {
+            // HTTPS answers tell browsers to come back only over HTTPS.
+            Some((_, acceptor)) => (router.layer(strict_transport_security()), Some(acceptor)),
+            None => (router, None),
+        };
         let mut stopped = stopped.clone();
         servers.spawn(async move {
-            serve_connections(socket, router, idle_limit, async move {
+            serve_connections(socket, router, acceptor, idle_limit, async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             })
             .await
         });
     }
+    if let Some(banner) = banner {
+        banner.log(admin_addr);
+    }
     Ok(Running { addrs, admin_addr, stop, servers, background, service, admin })
+}
+
+/// The certificate and acceptor of a listener that serves HTTPS.
+fn tls_for(
+    files: Option<tls::TlsFiles>,
+) -> anyhow::Result<Option<(Arc<tls::ReloadingCert>, tokio_rustls::TlsAcceptor)>> {
+    let Some(files) = files else { return Ok(None) };
+    let cert = Arc::new(
+        tls::ReloadingCert::load(files.clone())
+            .with_context(|| format!("TLS certificate {}", files.cert.display()))?,
+    );
+    let acceptor = cert.acceptor()?;
+    Ok(Some((cert, acceptor)))
+}
+
+/// `Strict-Transport-Security` on every answer of an HTTPS listener (never
+/// on plain HTTP, where it means nothing to a browser).
+fn strict_transport_security() -> tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue> {
+    tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    )
 }
 
 /// What a listener serves.
@@ -271,6 +315,7 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
 
 mod idle;
 mod peer;
+pub mod tls;
 
 /// How long a client may take to send a request's headers. Without it (as
 /// with `axum::serve`, which sets no timer) a client trickling header bytes
@@ -290,6 +335,7 @@ fn connection_idle_limit(config: &Config) -> Duration {
 async fn serve_connections(
     socket: TcpListener,
     router: axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     idle_limit: Duration,
     stop: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -315,16 +361,47 @@ async fn serve_connections(
             () = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
-        let service =
-            hyper_util::service::TowerToHyperService::new(peer::WithPeer { router: router.clone(), peer });
         let (stream, activity) = idle::Watched::new(stream);
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
-        let task = tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%err, "connection ended with an error");
+        let task = match &tls {
+            None => {
+                let service = hyper_util::service::TowerToHyperService::new(peer::WithPeer {
+                    router: router.clone(),
+                    peer,
+                    tls: false,
+                });
+                let connection =
+                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(err) = connection.await {
+                        tracing::debug!(%err, "connection ended with an error");
+                    }
+                })
             }
-        });
+            Some(acceptor) => {
+                // The handshake runs in the connection's own task (a slow
+                // client holds up no one), bounded like reading headers.
+                let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
+                let service = hyper_util::service::TowerToHyperService::new(peer::WithPeer {
+                    router: router.clone(),
+                    peer,
+                    tls: true,
+                });
+                tokio::spawn(async move {
+                    let stream =
+                        match tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(err)) => return tracing::debug!(%err, "TLS handshake failed"),
+                            Err(_) => return tracing::debug!("TLS handshake timed out"),
+                        };
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                    if let Err(err) = watcher.watch(connection).await {
+                        tracing::debug!(%err, "connection ended with an error");
+                    }
+                })
+            }
+        };
         idle::spawn_watchdog(task.abort_handle(), activity, idle_limit);
     }
     drop(socket);

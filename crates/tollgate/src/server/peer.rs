@@ -14,6 +14,8 @@ use tollgate_http::PeerAddr;
 pub(super) struct WithPeer {
     pub(super) router: axum::Router,
     pub(super) peer: SocketAddr,
+    /// The connection came over TLS.
+    pub(super) tls: bool,
 }
 
 impl<B> tower::Service<Request<B>> for WithPeer
@@ -30,6 +32,9 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         request.extensions_mut().insert(PeerAddr(self.peer));
+        if self.tls {
+            request.extensions_mut().insert(tollgate_http::OverTls);
+        }
         self.router.call(request)
     }
 }

@@ -22,3 +22,4 @@ mod protection;
 mod refresh;
 mod security;
 mod server;
+mod tls;

@@ -408,3 +408,25 @@ async fn several_processes_set_up_one_new_sqlite_file_at_once() {
         }
     }
 }
+
+#[tokio::test]
+async fn start_up_logs_the_version_and_a_taken_port_shows_no_demo_banner() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = crate::helpers::fresh_database(&dir).await;
+    let served = serve_binary(&url, &[], &["--demo"]).await.expect("starts");
+    let version = format!("version=\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(served.startup_log.iter().any(|line| line.contains(&version)), "{:?}", served.startup_log);
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--database", &url])
+        .env("TOLLGATE_ADMIN__LISTEN", "127.0.0.1:0")
+        .output()
+        .await
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{stderr}");
+    assert!(!stderr.contains("DEMO MODE"), "a server that never listened announced the demo: {stderr}");
+}

@@ -97,9 +97,18 @@ async fn lockouts_list_and_clear() {
             401
         );
     }
-    let listed = admin.all("/admin/v1/lockouts", 10).await;
-    let user = listed.iter().find(|l| l["name"] == "user").expect("user is locked");
-    assert_eq!(user["failures"], json!(0), "the lock took the count");
+    // The lock reaches the database (for every node) off the request path:
+    // until then the list may show the count that led to it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let user = loop {
+        let listed = admin.all("/admin/v1/lockouts", 10).await;
+        let user = listed.iter().find(|l| l["name"] == "user").expect("user is listed").clone();
+        if user["lockedUntil"].is_string() && user["failures"] == json!(0) {
+            break user;
+        }
+        assert!(std::time::Instant::now() < deadline, "never listed as locked: {user}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert!(user["lockedUntil"].is_string(), "{user}");
     // Written to the database (for every node) off the request path.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
