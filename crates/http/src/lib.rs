@@ -4,6 +4,7 @@
 //! `LoginContext`), and render; they decide nothing about credentials or
 //! tokens themselves.
 
+pub mod access_log;
 pub mod admin;
 pub mod contracts;
 mod forward_auth;

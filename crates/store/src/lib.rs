@@ -22,6 +22,7 @@ use std::time::Duration;
 pub use bulk::{bench_token, seed_scale};
 pub use error::OpenError;
 pub use portable::{MigrateDataError, migrate_data};
+pub use sqlite::backup::{BackupError, backup};
 use tollgate_core::Store;
 
 /// How to reach the database.

@@ -102,6 +102,40 @@ pub struct Config {
     pub protection: ProtectionConfig,
     pub admin: AdminConfig,
     pub migration: MigrationConfig,
+    pub log: LogConfig,
+}
+
+/// `[log]`: how the log is written (what it holds: `RUST_LOG`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text`, or `json`: one JSON object a line.
+    pub format: LogFormat,
+    /// One line per request at `info` (target `tollgate::access`): method,
+    /// path (never the query), status, duration, client. Never a secret.
+    pub access: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, access: true }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// One key's effective value, and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub key: String,
+    pub value: serde_json::Value,
+    /// `default`, `file`, a `TOLLGATE_…` variable, or a command-line flag.
+    pub source: String,
 }
 
 /// A listener that may serve HTTPS.
@@ -335,6 +369,7 @@ impl Default for Config {
             protection: ProtectionConfig::default(),
             admin: AdminConfig::default(),
             migration: MigrationConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }
@@ -485,6 +520,44 @@ pub enum ConfigError {
 
 impl Config {
     /// Loads defaults ← `file` (or `tollgate.toml` if present) ← environment.
+    /// The file `load` reads: the one given, else `tollgate.toml` if present.
+    pub fn file_in_use(file: Option<&Path>) -> Option<PathBuf> {
+        match file {
+            Some(path) => Some(path.to_owned()),
+            None => Some(PathBuf::from("tollgate.toml")).filter(|path| path.exists()),
+        }
+    }
+
+    /// Every key's effective value and where it came from: a command-line
+    /// flag of `flags` (key, flag), the environment (the variable's name),
+    /// the file, or the default. Secrets read `[redacted]`, and URLs lose
+    /// their passwords.
+    pub fn settings(&self, file: Option<&Path>, flags: &[(&str, &'static str)]) -> Vec<Setting> {
+        let values = serde_json::to_value(self).unwrap_or_default();
+        let from_file = Self::file_in_use(file).map(|path| Figment::from(Toml::file_exact(path)));
+        keys()
+            .iter()
+            .map(|key| {
+                let mut value = key.path.split('.').fold(&values, |value, part| &value[part]).clone();
+                if let serde_json::Value::String(text) = &value
+                    && (key.path.ends_with("url") || key.path.ends_with("upstream"))
+                {
+                    value = serde_json::Value::String(tollgate_store::redact_url(text));
+                }
+                let source = if let Some((_, flag)) = flags.iter().find(|(flagged, _)| *flagged == key.path) {
+                    (*flag).to_owned()
+                } else if std::env::var_os(env_var(&key.path)).is_some() {
+                    env_var(&key.path)
+                } else if from_file.as_ref().is_some_and(|file| file.find_value(&key.path).is_ok()) {
+                    "file".to_owned()
+                } else {
+                    "default".to_owned()
+                };
+                Setting { key: key.path.clone(), value, source }
+            })
+            .collect()
+    }
+
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::new();
         match file {

@@ -11,17 +11,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Logs go to stderr, so `--json` output on stdout stays machine-readable.
-    let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
-    // Colour only for a person at a terminal: log files and journald get
-    // plain text, and NO_COLOR (no-color.org) turns it off anywhere.
-    let colour =
-        std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .init();
+    // A usage error exits 2, as clap's own do.
+    if let Err(err) = cli.check_usage() {
+        err.exit();
+    }
+    let config = match cli.config() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(&cli, &config.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -29,11 +30,29 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli.run()) {
+    match runtime.block_on(cli.run_with(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to stderr, so `--json` output on stdout stays machine-readable:
+/// `RUST_LOG` filters them (default `info` for `serve`, `warn` otherwise),
+/// `[log] format` picks text or one JSON object a line.
+fn init_logging(cli: &Cli, log: &tollgate::config::LogConfig) {
+    let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if log.format == tollgate::config::LogFormat::Json {
+        subscriber.json().flatten_event(true).init();
+        return;
+    }
+    // Colour only for a person at a terminal: log files and journald get
+    // plain text, and NO_COLOR (no-color.org) turns it off anywhere.
+    let colour =
+        std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    subscriber.with_ansi(colour).init();
 }

@@ -15,6 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::sql::{Driver, SqlStore};
 use crate::{OpenError, OpenMode, StoreOptions};
 
+pub(crate) mod backup;
 mod checkpoint;
 mod files;
 mod journal;

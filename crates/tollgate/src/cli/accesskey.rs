@@ -10,7 +10,7 @@ use tollgate_core::{AdminContext, AdminService};
 use super::apikey::parse_expiry;
 use tollgate_http::admin::views::{AccessKeyView, CreatedAccessKeyView};
 
-use super::output::{done, print_json, without};
+use super::output::{done, out, print_json, without};
 
 #[derive(Debug, Subcommand)]
 pub enum AccessKeyCommand {
@@ -66,7 +66,7 @@ impl AccessKeyCommand {
                     print_json(&views);
                 } else {
                     for k in &views {
-                        println!(
+                        out!(
                             "{}\t{}\t{}\t{}\tlast used {}\texpires {}",
                             k.access_key,
                             k.id,

@@ -8,7 +8,7 @@ use tollgate_core::{AdminContext, AdminService};
 
 use tollgate_http::admin::views::{ApiKeyView, IssuedApiKeyView};
 
-use super::output::{done, print_json, without};
+use super::output::{done, out, print_json, without};
 
 #[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {
@@ -56,7 +56,7 @@ impl ApiKeyCommand {
                     print_json(&views);
                 } else {
                     for k in &views {
-                        println!(
+                        out!(
                             "{}\t{}\tcreated {}\tlast used {}\texpires {}",
                             k.id,
                             k.state,

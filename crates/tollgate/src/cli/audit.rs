@@ -6,7 +6,7 @@ use tollgate_core::audit::AuditQuery;
 
 use tollgate_http::admin::views::AuditEventView;
 
-use super::output::print_json;
+use super::output::{out, print_json};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -44,7 +44,7 @@ impl AuditCommand {
             print_json(&views);
         } else {
             for view in &views {
-                println!(
+                out!(
                     "{}\t{}\t{}\t{}\t{}",
                     view.at,
                     view.actor,

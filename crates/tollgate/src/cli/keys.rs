@@ -5,7 +5,7 @@ use tollgate_core::{AdminContext, AdminService};
 
 use tollgate_http::admin::views::SigningKeyView;
 
-use super::output::{done, print_json};
+use super::output::{done, out, print_json};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -42,7 +42,7 @@ impl KeysCommand {
                 } else {
                     for k in &views {
                         let signs_from = k.signs_from.as_deref().unwrap_or("-");
-                        println!("{}\t{}\t{}\tsigns from {signs_from}", k.kid, k.algorithm, k.state);
+                        out!("{}\t{}\t{}\tsigns from {signs_from}", k.kid, k.algorithm, k.state);
                     }
                 }
             }

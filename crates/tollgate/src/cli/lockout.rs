@@ -7,7 +7,7 @@ use tollgate_core::{AdminContext, AdminService};
 
 use tollgate_http::admin::views::LockoutView;
 
-use super::output::{done, print_json};
+use super::output::{done, out, print_json};
 
 #[derive(Debug, Subcommand)]
 pub enum LockoutCommand {
@@ -27,10 +27,10 @@ impl LockoutCommand {
                 if json {
                     print_json(&views);
                 } else if views.is_empty() {
-                    println!("no name is locked or has failed logins counted");
+                    out!("no name is locked or has failed logins counted");
                 } else {
                     for view in &views {
-                        println!(
+                        out!(
                             "{}\t{} failures\tlocked until {}",
                             view.name,
                             view.failures,

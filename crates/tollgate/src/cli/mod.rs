@@ -5,6 +5,7 @@
 mod accesskey;
 mod apikey;
 mod audit;
+mod config_show;
 mod keys;
 mod lockout;
 mod output;
@@ -86,6 +87,14 @@ pub enum Command {
     /// Read the audit trail
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Copy a SQLite database, consistently, while servers run (PostgreSQL: use pg_dump)
+    Backup {
+        /// Where the copy goes (a new file; restore by putting it where database_url points)
+        path: PathBuf,
+    },
+    /// Show the effective configuration
+    #[command(subcommand)]
+    Config(config_show::ConfigCommand),
 }
 
 impl Cli {
@@ -102,9 +111,44 @@ impl Cli {
         Ok(config)
     }
 
+    /// Options that would do nothing are refused, as clap refuses its own
+    /// (exit status 2): `serve` prints nothing on stdout.
+    pub fn check_usage(&self) -> Result<(), clap::Error> {
+        use clap::CommandFactory as _;
+        if self.json && matches!(self.command, Command::Serve { .. }) {
+            return Err(Cli::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "serve has no --json output (its log goes to stderr; set [log] format = \"json\" for JSON logs)",
+            ));
+        }
+        Ok(())
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
         let config = self.config()?;
+        self.run_with(config).await
+    }
+
+    /// Runs the command with `config` (this command line's, as `config()`
+    /// gives it).
+    pub async fn run_with(self, config: Config) -> anyhow::Result<()> {
         match self.command {
+            Command::Config(command) => {
+                let flags: &[(&str, &'static str)] =
+                    if self.database.is_some() { &[("database_url", "--database")] } else { &[] };
+                command.run(&config.settings(self.config.as_deref(), flags), self.json);
+                Ok(())
+            }
+            Command::Backup { path } => {
+                let bytes = tollgate_store::backup(&config.database_url, &path).await?;
+                let human = format!(
+                    "backed up {} to {} ({bytes} bytes, integrity checked)",
+                    tollgate_store::redact_url(&config.database_url),
+                    path.display()
+                );
+                output::done(self.json, &human, serde_json::json!({ "backup": path, "bytes": bytes }));
+                Ok(())
+            }
             Command::Serve { demo, .. } => {
                 let running = crate::server::start(&config, demo).await?;
                 running.run_until_signal().await;

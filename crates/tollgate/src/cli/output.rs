@@ -6,9 +6,19 @@ use tollgate_core::Principal;
 pub(crate) use tollgate_core::time_util::rfc3339;
 use tollgate_http::admin::views::PrincipalView;
 
+/// `println!` that gives up quietly once stdout is gone (`tollgate … | head`)
+/// instead of panicking: what is left unprinted was not wanted.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+pub(crate) use out;
+
 pub(crate) fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => out!("{text}"),
         Err(err) => eprintln!("error: cannot render JSON: {err}"),
     }
 }
@@ -18,7 +28,7 @@ pub(crate) fn done<T: Serialize>(json: bool, human: &str, value: T) {
     if json {
         print_json(&value);
     } else {
-        println!("{human}");
+        out!("{human}");
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 use tollgate_core::admin::PrincipalSpec;
 use tollgate_core::{AdminContext, AdminService};
 
-use super::output::{describe_principal, done, principal_view, print_json};
+use super::output::{describe_principal, done, out, principal_view, print_json};
 use super::password_input::read_password;
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +82,7 @@ impl PrincipalCommand {
                 } else {
                     for p in &principals {
                         let state = if p.enabled { "enabled" } else { "disabled" };
-                        println!("{}\t{}\t{}\t{}", p.id, p.name, state, p.roles.join(","));
+                        out!("{}\t{}\t{}\t{}", p.id, p.name, state, p.roles.join(","));
                     }
                 }
             }

@@ -260,6 +260,8 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
                 tracing::info!(%addr, "admin API, portal and /metrics listening on {scheme}://{addr}");
             }
         }
+        let router =
+            if config.log.access { tollgate_http::access_log::with_access_log(router) } else { router };
         let (router, acceptor) = match tls {
             // HTTPS answers tell browsers to come back only over HTTPS.
             Some((_, acceptor)) => (router.layer(strict_transport_security()), Some(acceptor)),

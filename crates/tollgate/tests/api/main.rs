@@ -18,6 +18,7 @@ mod login_check;
 mod migration;
 mod nginx;
 mod oauth2;
+mod ops;
 mod protection;
 mod refresh;
 mod security;
