@@ -14,26 +14,82 @@ pub fn install_recorder() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+            let batches = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
+                .ok()?
+                .set_buckets_for_metric(Matcher::Full("tollgate_store_batch_ops".into()), &batches)
                 .ok()?
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            describe();
+            metrics::gauge!("tollgate_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             Some(handle)
         })
         .clone()
 }
 
-/// Folds recorded latencies into their histogram buckets every `every`.
-/// The exporter keeps every raw sample until then: without this, memory grows
-/// with each request until `/metrics` is next scraped, unbounded if never.
-pub fn spawn_upkeep(handle: PrometheusHandle, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+/// The `# HELP` line of every metric Tollgate records.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("tollgate_logins_total", "Login attempts by contract and outcome.");
+    describe_histogram!("tollgate_login_duration_seconds", "Time to answer a login, by contract.");
+    describe_counter!("tollgate_tokens_issued_total", "Tokens issued, by contract.");
+    describe_counter!("tollgate_token_checks_total", "Token checks (/auth/verify) by result.");
+    describe_histogram!("tollgate_token_check_duration_seconds", "Time to answer a token check.");
+    describe_counter!(
+        "tollgate_credential_lookups_total",
+        "Database lookups of credentials and tokens that no cache, keyed tag or key filter settled."
+    );
+    describe_counter!(
+        "tollgate_password_verifications_total",
+        "Password verifications started (argon2id or legacy)."
+    );
+    describe_counter!("tollgate_lockouts_total", "Names locked after repeated failed logins.");
+    describe_counter!("tollgate_rate_limited_total", "Logins answered 429 for their address, by contract.");
+    describe_gauge!(
+        "tollgate_legacy_credentials",
+        "Imported credentials still in a legacy format, by format."
+    );
+    describe_gauge!("tollgate_build_info", "1, labelled with the running version.");
+    describe_counter!(
+        "tollgate_cache_lookups_total",
+        "Cache lookups of the login service, by cache and hit or miss."
+    );
+    describe_gauge!("tollgate_db_connections", "Database connections of this process, open and idle.");
+    describe_histogram!("tollgate_store_batch_ops", "Writes committed together by one group commit.");
+    describe_counter!("tollgate_store_commits_total", "Group commits, by result.");
+}
+
+/// Every `every`: folds recorded latencies into their histogram buckets (the
+/// exporter keeps every raw sample until then: without this, memory grows
+/// with each request until `/metrics` is next scraped, unbounded if never),
+/// and samples what is read rather than counted — the process (CPU, memory,
+/// open files), the login caches, the database connections.
+pub fn spawn_upkeep(
+    handle: PrometheusHandle,
+    every: std::time::Duration,
+    service: std::sync::Arc<tollgate_core::LoginService>,
+) -> tokio::task::JoinHandle<()> {
+    let process = metrics_process::Collector::default();
+    process.describe();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         loop {
             ticks.tick().await;
             handle.run_upkeep();
+            process.collect();
+            for (cache, hits, misses) in service.cache_counts() {
+                let cache = cache.label();
+                metrics::counter!("tollgate_cache_lookups_total", "cache" => cache, "result" => "hit")
+                    .absolute(hits);
+                metrics::counter!("tollgate_cache_lookups_total", "cache" => cache, "result" => "miss")
+                    .absolute(misses);
+            }
+            let connections = service.store().connections();
+            metrics::gauge!("tollgate_db_connections", "state" => "open").set(connections.open as f64);
+            metrics::gauge!("tollgate_db_connections", "state" => "idle").set(connections.idle as f64);
         }
     })
 }

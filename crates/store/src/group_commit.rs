@@ -72,7 +72,11 @@ impl<Op: Clone + Send + Sync + 'static> GroupCommit<Op> {
                 let write = write.clone();
                 let batch = async move {
                     let ops: Arc<[Op]> = ops.into();
+                    // Per batch, not per request: the registry's cost is shared.
+                    metrics::histogram!("tollgate_store_batch_ops").record(ops.len() as f64);
                     let result = write(Arc::clone(&ops)).await;
+                    let outcome = if result.is_ok() { "ok" } else { "error" };
+                    metrics::counter!("tollgate_store_commits_total", "result" => outcome).increment(1);
                     match result {
                         Err(err) if refused_for_a_row(&err) && ops.len() > 1 => {
                             for (op, reply) in ops.iter().zip(replies) {

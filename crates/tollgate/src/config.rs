@@ -138,6 +138,24 @@ pub struct Setting {
     pub source: String,
 }
 
+/// A validation message (`key: why`) with where the key's value came from,
+/// as extraction errors say it: the variable, or the file.
+fn with_origin(message: String, file: Option<&Path>) -> String {
+    let key = message.split([':', ' ']).next().unwrap_or_default();
+    if !keys().iter().any(|known| known.path == key) {
+        return message;
+    }
+    if std::env::var_os(env_var(key)).is_some() {
+        return format!("{message} (from {})", env_var(key));
+    }
+    match Config::file_in_use(file) {
+        Some(path) if Figment::from(Toml::file_exact(&path)).find_value(key).is_ok() => {
+            format!("{message} (in {})", path.display())
+        }
+        _ => message,
+    }
+}
+
 /// A listener that may serve HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsListener {
@@ -581,7 +599,10 @@ impl Config {
             }
         }
         let config: Config = figment.extract().map_err(|err| ConfigError::Invalid(describe(err)))?;
-        config.validate()?;
+        config.validate().map_err(|err| match err {
+            ConfigError::Invalid(message) => ConfigError::Invalid(with_origin(message, file)),
+            other => other,
+        })?;
         Ok(config)
     }
 

@@ -159,7 +159,9 @@ impl LoginService {
         if access_key.len() != 40 || !access_key.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
-        if let Some(hit) = self.access_keys.get(access_key) {
+        let cached = self.access_keys.get(access_key);
+        self.cache_counts.record(super::CacheName::AccessKeys, cached.is_some());
+        if let Some(hit) = cached {
             return Ok(Some(hit));
         }
         // A key nobody was given is refused without a lookup, as fast as a

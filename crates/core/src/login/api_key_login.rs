@@ -105,7 +105,9 @@ impl LoginService {
     /// The key with this keyed hash, from the cache when possible. A key
     /// nobody was given is refused without a lookup.
     async fn api_key_by_hash(&self, key_hash: &[u8; 32]) -> Result<Option<Arc<CachedApiKey>>, LoginError> {
-        if let Some(hit) = self.api_keys.get(key_hash) {
+        let cached = self.api_keys.get(key_hash);
+        self.cache_counts.record(super::CacheName::ApiKeys, cached.is_some());
+        if let Some(hit) = cached {
             return Ok(Some(hit));
         }
         if !self.known.may_exist(self.store.as_ref(), KeyKind::ApiKey, key_hash).await? {

@@ -4,6 +4,7 @@
 
 mod access_key_login;
 mod api_key_login;
+mod cache_counts;
 mod guard;
 mod known;
 mod legacy;
@@ -32,6 +33,7 @@ pub use crate::context::LoginContext;
 
 pub use access_key_login::{Client, IssuedJwt};
 pub use api_key_login::IssuedToken;
+pub use cache_counts::CacheName;
 pub use migration::{Upstream, UpstreamAnswer, UpstreamClaims};
 pub use oauth::{Introspection, TokenKindHint};
 pub use token_tag::TokenTags;
@@ -167,6 +169,8 @@ pub struct LoginService {
     lockouts: guard::LockoutWriter,
     /// The legacy endpoints of lazy migration, when configured.
     upstream: std::sync::OnceLock<Arc<dyn Upstream>>,
+    /// Cache hits and misses, for `/metrics`.
+    cache_counts: cache_counts::CacheCounts,
 }
 
 impl LoginService {
@@ -192,6 +196,7 @@ impl LoginService {
             protection: crate::protection::Protection::new(protection),
             lockouts: guard::LockoutWriter::default(),
             upstream: std::sync::OnceLock::new(),
+            cache_counts: cache_counts::CacheCounts::default(),
             store,
             jwt,
             access_keys: key_cache(limits),
@@ -209,6 +214,11 @@ impl LoginService {
             clock,
             verified,
         }))
+    }
+
+    /// `(cache, hits, misses)` since start.
+    pub fn cache_counts(&self) -> Vec<(CacheName, u64, u64)> {
+        self.cache_counts.read()
     }
 
     /// Now, by the clock this service was given.

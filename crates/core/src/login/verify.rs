@@ -39,7 +39,9 @@ impl LoginService {
             return self.verify_jwt(token).await;
         }
         let hash = TokenHash::of(token);
-        let lookup = match self.verified.get(&hash) {
+        let cached = self.verified.get(&hash);
+        self.cache_counts.record(super::CacheName::Tokens, cached.is_some());
+        let lookup = match cached {
             Some(hit) => hit,
             // A token that was not made here is refused without a lookup.
             None if !self.tags.may_be_ours(token, self.now()) => return Err(VerifyError::Unknown),
@@ -58,7 +60,9 @@ impl LoginService {
     /// the current state of the access key it names and of its holder.
     async fn verify_jwt(&self, token: &str) -> Result<Arc<Identity>, VerifyError> {
         let hash = TokenHash::of(token);
-        let verified = match self.verified_jwts.get(&hash) {
+        let cached = self.verified_jwts.get(&hash);
+        self.cache_counts.record(super::CacheName::Jwts, cached.is_some());
+        let verified = match cached {
             // The signature was checked before; expiry is judged again below.
             Some(verified) => verified,
             None => {
@@ -142,7 +146,9 @@ impl LoginService {
         &self,
         id: CredentialId,
     ) -> Result<Option<Arc<Client>>, VerifyError> {
-        if let Some(hit) = self.access_keys_by_id.get(&id.0) {
+        let cached = self.access_keys_by_id.get(&id.0);
+        self.cache_counts.record(super::CacheName::AccessKeys, cached.is_some());
+        if let Some(hit) = cached {
             return Ok(Some(hit));
         }
         let Some(found) = self.store.find_access_key_by_id(id).await? else { return Ok(None) };

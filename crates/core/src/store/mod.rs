@@ -40,6 +40,18 @@ pub trait Database: Send + Sync + 'static {
     fn announce_changes(&self, waiter: Arc<tokio::sync::Notify>) {
         let _ = waiter;
     }
+
+    /// Connections open to the database now, and how many of them idle.
+    fn connections(&self) -> Connections {
+        Connections::default()
+    }
+}
+
+/// The connection pools' state, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Connections {
+    pub open: u64,
+    pub idle: u64,
 }
 
 /// Everything a node needs from its database.

@@ -351,6 +351,14 @@ macro_rules! sql_store {
 
             #[async_trait]
             impl Database for This {
+                fn connections(&self) -> tollgate_core::store::Connections {
+                    let idle = self.read.num_idle() + self.write.num_idle();
+                    tollgate_core::store::Connections {
+                        open: u64::from(self.read.size() + self.write.size()),
+                        idle: u64::try_from(idle).unwrap_or(u64::MAX),
+                    }
+                }
+
                 async fn ping(&self) -> Result<(), StoreError> {
                     match self.health.readiness() {
                         crate::sql::Readiness::Failing(err) => return Err(err),

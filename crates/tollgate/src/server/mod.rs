@@ -207,7 +207,11 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
     ];
     let metrics = tollgate_http::metrics::install_recorder();
     if let Some(handle) = &metrics {
-        background.push(tollgate_http::metrics::spawn_upkeep(handle.clone(), Duration::from_secs(1)));
+        background.push(tollgate_http::metrics::spawn_upkeep(
+            handle.clone(),
+            Duration::from_secs(1),
+            Arc::clone(&service),
+        ));
     }
     let mut state =
         AppState::new(Arc::clone(&service), metrics, config.public_url.clone(), config.trusted_proxies()?);

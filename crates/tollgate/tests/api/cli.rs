@@ -205,6 +205,27 @@ async fn invalid_configuration_stops_start_up_naming_the_key() {
             "jwt.secret",
         ),
         ("", vec![("TOLLGATE_APIKEY__LISTEN", "127.0.0.1:99999")], "apikey.listen"),
+        // Every kind of bad value names the variable as well as the key.
+        ("", vec![("TOLLGATE_LOGIN_CHECK__TOKEN_TTL", "1w")], "(from TOLLGATE_LOGIN_CHECK__TOKEN_TTL)"),
+        (
+            "",
+            vec![("TOLLGATE_APIKEY__TOKEN_TTL", "0s")],
+            "apikey.token_ttl: must be longer than 0s (from TOLLGATE_APIKEY__TOKEN_TTL)",
+        ),
+        (
+            "",
+            vec![("TOLLGATE_PROTECTION__TRUSTED_PROXIES", "nope")],
+            "(from TOLLGATE_PROTECTION__TRUSTED_PROXIES)",
+        ),
+        ("", vec![("TOLLGATE_ADMIN__ENABLED", "maybe")], "(from TOLLGATE_ADMIN__ENABLED)"),
+        ("", vec![("TOLLGATE_LOG__FORMAT", "xml")], "(from TOLLGATE_LOG__FORMAT)"),
+        ("[apikey]\ntoken_ttl = \"0s\"\n", vec![], "apikey.token_ttl: must be longer than 0s (in bad.toml)"),
+        (
+            "",
+            vec![("TOLLGATE_ADMIN__LISTEN", "127.0.0.1:1"), ("TOLLGATE_LISTEN", "127.0.0.1:1")],
+            "admin.listen",
+        ),
+        ("", vec![("TOLLGATE_TLS_CERT", "cert.pem")], "tls_cert and tls_key"),
     ];
     for (file, env, key) in cases {
         std::fs::write(dir.join("bad.toml"), file).expect("write");

@@ -29,6 +29,8 @@ async fn healthz_readyz_and_metrics_answer() {
             .expect("login");
         assert_eq!(reply.status(), status);
     }
+    // What is sampled rather than counted shows after the next upkeep (1 s).
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     let metrics = client
         .get(format!("{}/metrics", served.admin_base))
         .send()
@@ -38,6 +40,16 @@ async fn healthz_readyz_and_metrics_answer() {
         .await
         .expect("text");
     for needle in [
+        "# HELP tollgate_logins_total ",
+        "# HELP tollgate_tokens_issued_total ",
+        &format!("tollgate_build_info{{version=\"{}\"}} 1\n", env!("CARGO_PKG_VERSION")),
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+        "process_cpu_seconds_total ",
+        "tollgate_cache_lookups_total{",
+        "tollgate_db_connections{state=\"open\"} ",
+        "tollgate_store_commits_total{result=\"ok\"} ",
+        "tollgate_store_batch_ops_bucket",
         // Counted once each, under the right labels.
         "tollgate_logins_total{contract=\"login_check\",outcome=\"success\"} 1\n",
         "tollgate_logins_total{contract=\"login_check\",outcome=\"bad_credentials\"} 1\n",
