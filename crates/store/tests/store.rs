@@ -15,17 +15,21 @@ use tollgate_core::time_util::{add, now};
 use tollgate_store::{JournalPolicy, OpenMode, StoreOptions, open};
 use uuid::Uuid;
 
-async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
+/// What a test holds for its `Drop` (a temporary directory, a schema).
+type Keep = Box<dyn std::any::Any + Send>;
+
+async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Keep)> {
     let dir = tempfile::tempdir().expect("temp dir");
     // Merges at once, so that every test also runs across journal merges.
-    let mut stores = vec![("sqlite", sqlite_with_eager_merges(&dir.path().join("t.db")).await, Some(dir))];
+    let sqlite = sqlite_with_eager_merges(&dir.path().join("t.db")).await;
+    let mut stores: Vec<(&'static str, Arc<dyn Store>, Keep)> = vec![("sqlite", sqlite, Box::new(dir))];
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(base) => {
-            let url = fresh_schema(&base).await;
+            let (url, schema) = fresh_schema(&base).await;
             stores.push((
                 "postgres",
                 open(&url, &StoreOptions::default(), OpenMode::Create).await.expect("postgres"),
-                None,
+                Box::new(schema),
             ));
         }
         Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
@@ -36,13 +40,38 @@ async fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempD
     stores
 }
 
-async fn fresh_schema(base: &str) -> String {
+/// A schema of the test PostgreSQL, dropped with this (the shared database
+/// keeps nothing of a test).
+struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // A `Drop` cannot await: a thread of its own runs the statement.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                use sqlx::Connection as _;
+                let mut conn = sqlx::PgConnection::connect(&base).await.ok()?;
+                sqlx::query("SET lock_timeout = '10s'").execute(&mut conn).await.ok()?;
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn).await.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+async fn fresh_schema(base: &str) -> (String, Schema) {
     use sqlx::Connection as _;
     let schema = format!("s_{}", Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to TEST_POSTGRES_URL");
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("schema");
     let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options=-csearch_path%3D{schema}")
+    let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+    (url, Schema { base: base.to_owned(), name: schema })
 }
 
 fn principal(name: &str) -> NewPrincipal {
@@ -479,8 +508,11 @@ async fn held_by(url: &str, principal: Uuid) -> Vec<(&'static str, i64)> {
 async fn removing_a_principal_removes_everything_it_holds_and_nothing_else() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut urls = vec![("sqlite", format!("sqlite://{}", dir.path().join("cascade.db").display()))];
+    let mut _schema = None;
     if let Ok(base) = std::env::var("TEST_POSTGRES_URL") {
-        urls.push(("postgres", fresh_schema(&base).await));
+        let (url, schema) = fresh_schema(&base).await;
+        urls.push(("postgres", url));
+        _schema = Some(schema);
     }
     for (backend, url) in urls {
         let store = open(&url, &StoreOptions::default(), OpenMode::Create).await.expect(backend);

@@ -26,26 +26,69 @@ pub struct TestApp {
     /// Every bound listener: the main one first.
     pub addrs: Vec<std::net::SocketAddr>,
     running: Option<Running>,
+    /// Dropped last, for its `Drop` (the servers above have let go of it).
+    _database: Option<TestDatabase>,
 }
 
-/// A fresh database URL for one test: a temporary SQLite file, or a new
-/// schema in the test PostgreSQL.
-pub async fn fresh_database(dir: &TempDir) -> String {
+/// A fresh database for one test: a temporary SQLite file (it goes with the
+/// test's directory), or a new schema in the test PostgreSQL, dropped when
+/// this is. Reads as its URL.
+pub struct TestDatabase {
+    url: String,
+    schema: Option<(String, String)>,
+}
+
+impl std::ops::Deref for TestDatabase {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl std::fmt::Display for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+/// A test leaves nothing behind in the shared PostgreSQL: its schema goes
+/// when the test ends (on a thread of its own: a `Drop` cannot await).
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((base, schema)) = self.schema.take() else { return };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                use sqlx::Connection as _;
+                let mut conn = sqlx::PgConnection::connect(&base).await.ok()?;
+                // The test's servers are gone; their last connections may
+                // still be closing.
+                sqlx::query("SET lock_timeout = '10s'").execute(&mut conn).await.ok()?;
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn).await.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+pub async fn fresh_database(dir: &TempDir) -> TestDatabase {
     if std::env::var("TOLLGATE_TEST_BACKEND").as_deref() == Ok("postgres") {
         let base = std::env::var("TEST_POSTGRES_URL")
             .expect("TOLLGATE_TEST_BACKEND=postgres needs TEST_POSTGRES_URL");
         return fresh_postgres_schema(&base).await;
     }
-    format!("sqlite://{}", dir.path().join("tollgate.db").display())
+    TestDatabase { url: format!("sqlite://{}", dir.path().join("tollgate.db").display()), schema: None }
 }
 
-pub async fn fresh_postgres_schema(base: &str) -> String {
+pub async fn fresh_postgres_schema(base: &str) -> TestDatabase {
     use sqlx::Connection as _;
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to the test PostgreSQL");
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create schema");
     let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options=-csearch_path%3D{schema}")
+    let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+    TestDatabase { url, schema: Some((base.to_owned(), schema)) }
 }
 
 impl TestApp {
@@ -82,15 +125,16 @@ impl TestApp {
         clock: tollgate_core::clock::SharedClock,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let database = fresh_database(&dir).await;
         let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
-            database_url: fresh_database(&dir).await,
+            database_url: database.to_string(),
             ..Config::default()
         };
         config.admin.listen = "127.0.0.1:0".parse().expect("addr");
         tweak(&mut config);
         let running = tollgate::server::start_with_clock(&config, demo, clock).await.expect("server starts");
-        Self::around(running, config, dir).await
+        Self::around(running, config, dir, Some(database)).await
     }
 
     pub async fn start(config: Config, dir: TempDir) -> Self {
@@ -99,10 +143,10 @@ impl TestApp {
 
     async fn start_seeded(config: Config, dir: TempDir, demo: bool) -> Self {
         let running = tollgate::server::start(&config, demo).await.expect("server starts");
-        Self::around(running, config, dir).await
+        Self::around(running, config, dir, None).await
     }
 
-    async fn around(running: Running, config: Config, dir: TempDir) -> Self {
+    async fn around(running: Running, config: Config, dir: TempDir, database: Option<TestDatabase>) -> Self {
         let store =
             tollgate::server::open_store(&config, tollgate_store::OpenMode::Existing).await.expect("store");
         let admin = running.admin();
@@ -116,6 +160,7 @@ impl TestApp {
             dir,
             addrs: running.addrs.clone(),
             running: Some(running),
+            _database: database,
         }
     }
 

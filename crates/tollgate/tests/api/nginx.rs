@@ -15,7 +15,9 @@ fn nginx_conf(dir: &std::path::Path, port: u16, tollgate: &str, upstream: &str) 
     let d = dir.display();
     format!(
         r#"
-worker_processes 1;
+# One process, no workers: killing it at the end of the test leaves
+# nothing listening behind (a killed master leaves its workers running).
+master_process off;
 error_log {d}/error.log warn;
 pid {d}/nginx.pid;
 events {{ worker_connections 64; }}

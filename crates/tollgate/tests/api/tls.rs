@@ -181,9 +181,10 @@ async fn a_replaced_certificate_is_served_to_new_connections_without_dropping_op
 async fn a_certificate_that_does_not_load_stops_start_up_naming_the_file() {
     let dir = tempfile::tempdir().expect("dir");
     let cert = dir.path().join("missing.pem");
+    let database = crate::helpers::fresh_database(&dir).await;
     let mut config = tollgate::config::Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
-        database_url: crate::helpers::fresh_database(&dir).await,
+        database_url: database.to_string(),
         ..Default::default()
     };
     config.admin.listen = "127.0.0.1:0".parse().expect("addr");
