@@ -571,6 +571,12 @@ async fn portal_sessions_are_found_touched_ended_swept_and_go_with_their_princip
         assert_eq!(store.sweep_portal_sessions(idle_before, started_before, 10).await.expect(backend), 0);
         assert!(store.portal_session(&live.id_hash).await.expect(backend).is_some(), "{backend}");
 
+        // A form that makes a secret is spent once; sent again, it is not.
+        assert!(store.spend_portal_form(&live.id_hash, "f1").await.expect(backend), "{backend}");
+        assert!(!store.spend_portal_form(&live.id_hash, "f1").await.expect(backend), "{backend}");
+        assert!(store.spend_portal_form(&live.id_hash, "f2").await.expect(backend), "{backend}");
+        assert!(!store.spend_portal_form(&TokenHash::of("gone"), "f3").await.expect(backend), "{backend}");
+
         assert!(store.delete_portal_session(&live.id_hash).await.expect(backend), "{backend}");
         assert!(!store.delete_portal_session(&live.id_hash).await.expect(backend), "{backend}");
         assert!(store.portal_session(&live.id_hash).await.expect(backend).is_none(), "{backend}");

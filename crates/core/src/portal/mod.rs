@@ -51,6 +51,9 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 /// Bytes of randomness in a session id (256 bits).
 const SESSION_ID_BYTES: usize = 32;
 
+/// Bytes of a form's one-time id (they only have to differ).
+const FORM_ID_BYTES: usize = 16;
+
 /// A session just opened: the id goes into the browser's cookie, and
 /// nowhere else.
 #[derive(Debug)]
@@ -176,6 +179,23 @@ impl PortalSessions {
             return Ok(None);
         }
         Ok(Some(Operator { form_token: self.form_token(session), principal }))
+    }
+
+    /// A new one-time id for a form that makes a secret (an API key, an
+    /// access key, a roll).
+    pub fn new_form_id() -> String {
+        random_hex(FORM_ID_BYTES)
+    }
+
+    /// Spends a form's one-time id: `false` if this session spent it last,
+    /// i.e. the browser sent the same form again (a reload of the page that
+    /// showed a secret). The key is then not made twice, and the secret
+    /// is not shown again.
+    pub async fn spend_form(&self, session: &str, form: &str) -> Result<bool, StoreError> {
+        if form.len() != FORM_ID_BYTES * 2 || !form.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        self.store.spend_portal_form(&TokenHash::of(session), form).await
     }
 
     /// Ends a session (sign-out); nothing happens for an unknown one.

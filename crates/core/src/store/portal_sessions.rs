@@ -29,6 +29,10 @@ pub trait PortalSessionStore: Send + Sync + 'static {
     ) -> Result<Option<(PortalSessionRecord, Principal)>, StoreError>;
     /// Notes a request made with the session at `at`.
     async fn touch_portal_session(&self, id_hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Spends the one-time id of a form that makes a secret: `true` the
+    /// first time, `false` when it is the session's last one spent (the
+    /// same form sent again, as a reload does) or the session is gone.
+    async fn spend_portal_form(&self, id_hash: &TokenHash, form: &str) -> Result<bool, StoreError>;
     /// Ends a session; `true` if there was one.
     async fn delete_portal_session(&self, id_hash: &TokenHash) -> Result<bool, StoreError>;
     /// Deletes up to `batch` sessions idle since before `idle_before` or

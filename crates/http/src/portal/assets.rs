@@ -1,5 +1,5 @@
 //! The portal's static files, embedded in the binary (no Node build, no
-//! CDN): one style sheet, a small script, and a vendored htmx (see
+//! CDN): one style sheet, a small script, an icon, and a vendored htmx (see
 //! `assets/README.md` for its version and licence). Pages link them with a
 //! version taken from their content, so they can be cached for a year and
 //! a new build is still fetched at once.
@@ -33,7 +33,13 @@ const HTMX: Asset = Asset {
     body: include_bytes!("../../assets/htmx.min.js"),
 };
 
-const ASSETS: [Asset; 3] = [CSS, JS, HTMX];
+const ICON: Asset = Asset {
+    name: "favicon.svg",
+    content_type: "image/svg+xml",
+    body: include_bytes!("../../assets/favicon.svg"),
+};
+
+const ASSETS: [Asset; 4] = [CSS, JS, HTMX, ICON];
 
 /// FNV-1a of the bytes, at compile time: a version that changes whenever
 /// the file does (not a security measure, only a cache key).
@@ -54,15 +60,16 @@ pub(super) struct AssetUrls {
     pub css: &'static str,
     pub js: &'static str,
     pub htmx: &'static str,
+    pub icon: &'static str,
 }
 
 impl AssetUrls {
     pub fn get() -> Self {
-        static URLS: std::sync::LazyLock<[String; 3]> = std::sync::LazyLock::new(|| {
+        static URLS: std::sync::LazyLock<[String; 4]> = std::sync::LazyLock::new(|| {
             ASSETS.map(|asset| format!("/assets/{}?v={:016x}", asset.name, version(asset.body)))
         });
-        let [css, js, htmx] = &*URLS;
-        Self { css, js, htmx }
+        let [css, js, htmx, icon] = &*URLS;
+        Self { css, js, htmx, icon }
     }
 }
 

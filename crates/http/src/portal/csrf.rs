@@ -3,7 +3,10 @@
 //!
 //! - the browser's own word: `Sec-Fetch-Site` must be `same-origin` (or
 //!   `none`, a request the user typed), and an `Origin` header, when sent,
-//!   must name this host;
+//!   must name this host. Pages say `Referrer-Policy: no-referrer`, under
+//!   which browsers send `Origin: null` even for the portal's own forms:
+//!   `null` passes only beside `Sec-Fetch-Site: same-origin`, a header no
+//!   page can forge;
 //! - a synchronizer token: the session's form token (an HMAC of the
 //!   session id, see `tollgate_core::portal`) in a hidden form field or the
 //!   `X-CSRF-Token` header htmx sends, compared in constant time.
@@ -37,13 +40,15 @@ pub(super) fn check_origin(parts: &Parts) -> Result<(), PortalError> {
     if crate::http_util::repeated(headers, &sec_fetch_site) || crate::http_util::repeated(headers, &ORIGIN) {
         return Err(PortalError::Refused("ambiguous Sec-Fetch-Site or Origin"));
     }
-    if let Some(site) = headers.get(&sec_fetch_site) {
-        // `same-site` is refused too: a sibling subdomain is another origin.
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return Err(PortalError::Refused("Sec-Fetch-Site is not same-origin"));
-        }
+    let site = headers.get(&sec_fetch_site).map(|site| site.as_bytes());
+    // `same-site` is refused too: a sibling subdomain is another origin.
+    if site.is_some_and(|site| !matches!(site, b"same-origin" | b"none")) {
+        return Err(PortalError::Refused("Sec-Fetch-Site is not same-origin"));
     }
-    if let Some(origin) = headers.get(ORIGIN) {
+    let origin = headers
+        .get(ORIGIN)
+        .filter(|origin| !(origin.as_bytes() == b"null" && site == Some(b"same-origin".as_slice())));
+    if let Some(origin) = origin {
         let origin = origin.to_str().map_err(|_| PortalError::Refused("unreadable Origin"))?;
         let authority = origin
             .strip_prefix("http://")
@@ -157,12 +162,16 @@ mod tests {
         assert!(check_origin(&parts(&[host])).is_ok(), "no header: older browsers, tests");
         assert!(check_origin(&parts(&[host, ("origin", "http://127.0.0.1:8081")])).is_ok());
         assert!(check_origin(&parts(&[host, ("sec-fetch-site", "same-origin")])).is_ok());
+        // What a browser sends for the portal's own form under no-referrer.
+        assert!(check_origin(&parts(&[host, ("sec-fetch-site", "same-origin"), ("origin", "null")])).is_ok());
         for refused in [
             vec![host, ("origin", "http://evil.example")],
             vec![host, ("origin", "null")],
             vec![host, ("origin", "http://127.0.0.1:8082")],
             vec![host, ("sec-fetch-site", "cross-site")],
             vec![host, ("sec-fetch-site", "same-site")],
+            vec![host, ("sec-fetch-site", "none"), ("origin", "null")],
+            vec![host, ("sec-fetch-site", "same-origin"), ("origin", "http://evil.example")],
             vec![("origin", "http://127.0.0.1:8081")],
         ] {
             assert!(check_origin(&parts(&refused)).is_err(), "{refused:?}");

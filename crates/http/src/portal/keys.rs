@@ -14,7 +14,7 @@ use tollgate_core::model::AccessKeyState;
 use super::csrf::{Action, FormFields};
 use super::page::{Layout, PortalError, Stamp, is_refusal, refusal_status, render, user_message};
 use super::principals::{after_action, principal_page};
-use super::session::{Admin, plane};
+use super::session::{Admin, plane, sessions};
 use crate::AppState;
 
 /// Longest grace a roll may give the old key (as the admin API allows).
@@ -54,6 +54,27 @@ fn expiry_fact(expires_at: Option<OffsetDateTime>) -> String {
     expires_at.map_or_else(|| "never".to_owned(), |at| Stamp::of(at).human)
 }
 
+/// What a form that makes a secret answers when it is sent again.
+const SENT_AGAIN: &str = "This form was sent already (reloading the page that showed a secret sends it again), \
+    so nothing new was made: the key it made is listed below. Its secret was shown once and is not shown again.";
+
+/// Spends the form's one-time id; when it was spent already (a reload
+/// sent the form again), the principal's page saying so.
+async fn sent_again(
+    state: &AppState,
+    admin: &Admin,
+    form: &FormFields,
+    principal_id: &str,
+) -> Result<Option<Response>, PortalError> {
+    if sessions(state)?.spend_form(&admin.session, form.text("once")).await? {
+        return Ok(None);
+    }
+    let page =
+        principal_page(state, admin, principal_id, StatusCode::CONFLICT, None, Some(SENT_AGAIN.into()))
+            .await?;
+    Ok(Some(page))
+}
+
 /// `expires_in_days`: empty for never, else a whole number of days ahead.
 fn expiry(form: &FormFields, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, String> {
     let text = form.text("expires_in_days").trim();
@@ -84,6 +105,9 @@ pub(super) async fn issue_api_key(
             return principal_page(&state, &admin, &id, StatusCode::BAD_REQUEST, None, Some(message)).await;
         }
     };
+    if let Some(page) = sent_again(&state, &admin, &form, &id).await? {
+        return Ok(page);
+    }
     let issued = match service.issue_api_key(&admin.context, &id, expires_at).await {
         Ok(issued) => issued,
         Err(err) if is_refusal(&err) => {
@@ -135,6 +159,9 @@ pub(super) async fn create_access_key(
         Ok(expires_at) => expires_at,
         Err(message) => return refused(message).await,
     };
+    if let Some(page) = sent_again(&state, &admin, &form, &id).await? {
+        return Ok(page);
+    }
     let spec = AccessKeySpec {
         principal: id.clone(),
         state: Some(key_state),
@@ -212,6 +239,9 @@ pub(super) async fn roll_access_key(
             .await;
         }
     };
+    if let Some(page) = sent_again(&state, &admin, &form, &principal_id).await? {
+        return Ok(page);
+    }
     let created = match service.roll_access_key(&admin.context, &old.id.to_string(), grace).await {
         Ok(created) => created,
         Err(err) if is_refusal(&err) => {

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use tollgate_core::admin::{AdminError, AttributesPatch, PrincipalPatch, PrincipalSpec};
+use tollgate_core::portal::PortalSessions;
 use tollgate_core::secret::Password;
 
 use super::csrf::{Action, FormFields};
@@ -234,6 +235,8 @@ pub(super) struct ApiKeyRow {
 
 pub(super) struct AccessKeyRow {
     pub id: String,
+    /// The one-time id of its roll form.
+    pub once: String,
     pub access_key: String,
     pub state: &'static str,
     pub created_at: Stamp,
@@ -251,6 +254,9 @@ struct PrincipalPage {
     access_keys: Vec<AccessKeyRow>,
     key_states: &'static [&'static str],
     max_grace: u64,
+    /// One-time ids of the forms that make a secret (see `keys.rs`).
+    once_api_key: String,
+    once_access_key: String,
 }
 
 /// A principal's page, with what the last action did or why it did not.
@@ -297,6 +303,7 @@ pub(super) async fn principal_page(
         .iter()
         .map(|key| AccessKeyRow {
             id: key.id.to_string(),
+            once: PortalSessions::new_form_id(),
             access_key: key.access_key.clone(),
             state: key.state.as_str(),
             created_at: Stamp::of(key.created_at),
@@ -312,6 +319,8 @@ pub(super) async fn principal_page(
         access_keys,
         key_states: &["pending", "active", "expired", "revoked"],
         max_grace: super::keys::MAX_GRACE_SECONDS,
+        once_api_key: PortalSessions::new_form_id(),
+        once_access_key: PortalSessions::new_form_id(),
     };
     Ok(render(status, &page))
 }

@@ -269,6 +269,10 @@ pub(crate) static PORTAL_SESSION: LazyLock<String> = LazyLock::new(|| {
 pub(crate) const TOUCH_PORTAL_SESSION: &str =
     "UPDATE portal_sessions SET last_seen_at = $2 WHERE id_hash = $1 AND last_seen_at < $2";
 
+/// Only when `$2` is not the form spent last.
+pub(crate) const SPEND_PORTAL_FORM: &str = "UPDATE portal_sessions SET spent_form = $2 \
+    WHERE id_hash = $1 AND (spent_form IS NULL OR spent_form <> $2)";
+
 pub(crate) const DELETE_PORTAL_SESSION: &str = "DELETE FROM portal_sessions WHERE id_hash = $1";
 
 /// Idle since before `$1`, or started before `$2`; `$3` at a time.

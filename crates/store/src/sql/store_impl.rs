@@ -1184,6 +1184,26 @@ macro_rules! sql_store {
                     .await
                 }
 
+                async fn spend_portal_form(
+                    &self,
+                    id_hash: &TokenHash,
+                    form: &str,
+                ) -> Result<bool, StoreError> {
+                    let (hash, form) = (id_hash.as_bytes().to_vec(), form.to_owned());
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            let spent = sqlx::query(q::SPEND_PORTAL_FORM)
+                                .bind(hash)
+                                .bind(form)
+                                .execute(conn)
+                                .await?
+                                .rows_affected();
+                            Ok(spent > 0)
+                        })
+                    })
+                    .await
+                }
+
                 async fn delete_portal_session(&self, id_hash: &TokenHash) -> Result<bool, StoreError> {
                     let hash = id_hash.as_bytes().to_vec();
                     self.write(move |conn| {

@@ -16,6 +16,7 @@ mod jwks;
 mod login_check;
 mod nginx;
 mod oauth2;
+mod portal;
 mod protection;
 mod refresh;
 mod security;
