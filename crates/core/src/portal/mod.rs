@@ -63,11 +63,18 @@ pub struct SignedIn {
 }
 
 /// A request's signed-in administrator.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Operator {
     pub principal: Principal,
     /// The session's form token (see [`PortalSessions::form_token`]).
     pub form_token: String,
+}
+
+impl std::fmt::Debug for Operator {
+    // The form token stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operator").field("principal", &self.principal.name).finish_non_exhaustive()
+    }
 }
 
 /// Where a stored session stands at an instant.
@@ -127,11 +134,12 @@ impl PortalSessions {
         password: &Password,
         previous: Option<&str>,
     ) -> Result<SignedIn, LoginError> {
+        let principal =
+            self.login.check_portal_password(context, name, password, &self.policy.admin_role).await?;
+        // Only now: a failed attempt must not sign the browser out.
         if let Some(previous) = previous {
             self.sign_out(previous).await?;
         }
-        let principal =
-            self.login.check_portal_password(context, name, password, &self.policy.admin_role).await?;
         let session = PortalSessionId::new(random_hex(SESSION_ID_BYTES));
         let now = self.clock.now();
         let record = PortalSessionRecord {

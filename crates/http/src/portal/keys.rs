@@ -66,7 +66,7 @@ async fn sent_again(
     form: &FormFields,
     principal_id: &str,
 ) -> Result<Option<Response>, PortalError> {
-    if sessions(state)?.spend_form(&admin.session, form.text("once")).await? {
+    if sessions(state)?.spend_form(admin.session.expose(), form.text("once")).await? {
         return Ok(None);
     }
     let page =

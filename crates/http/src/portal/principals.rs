@@ -114,7 +114,7 @@ pub(super) async fn new_form(State(state): State<AppState>, admin: Admin) -> Res
         attributes: String::new(),
         enabled: true,
     };
-    Ok(new_page(&state, &admin, form, StatusCode::OK, None)?)
+    new_page(&state, &admin, form, StatusCode::OK, None)
 }
 
 fn new_page(

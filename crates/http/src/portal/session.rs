@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use tollgate_core::AdminContext;
 use tollgate_core::portal::PortalSessions;
+use tollgate_core::secret::PortalSessionId;
 
 use super::page::PortalError;
 use crate::{AdminPlane, AppState};
@@ -84,15 +85,14 @@ pub(super) fn sessions(state: &AppState) -> Result<&Arc<PortalSessions>, PortalE
 }
 
 /// The signed-in administrator making a request.
-#[derive(Debug, Clone)]
 pub(super) struct Admin {
     pub name: String,
     /// The session's form token (every form carries it).
     pub form_token: String,
     /// What the audit trail records: the admin's name and address.
     pub context: AdminContext,
-    /// The session id, as the cookie holds it.
-    pub session: String,
+    /// The session id, as the cookie holds it (never printed).
+    pub session: PortalSessionId,
 }
 
 impl FromRequestParts<AppState> for Admin {
@@ -111,7 +111,7 @@ impl FromRequestParts<AppState> for Admin {
             context: AdminContext::admin(operator.principal.name.clone(), source),
             name: operator.principal.name,
             form_token: operator.form_token,
-            session: session.to_owned(),
+            session: PortalSessionId::new(session),
         })
     }
 }

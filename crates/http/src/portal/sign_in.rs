@@ -168,7 +168,7 @@ pub(super) async fn sign_out(
     if let Ok(admin) = Admin::from_request_parts(&mut parts, &state).await {
         let form = read_form(body).await?;
         super::csrf::check_token(&admin.form_token, &parts.headers, &form)?;
-        sessions(&state)?.sign_out(&admin.session).await?;
+        sessions(&state)?.sign_out(admin.session.expose()).await?;
         tracing::info!(admin = %admin.name, "portal sign-out");
     }
     // Signed out already (or never in): the cookie goes all the same.

@@ -231,6 +231,9 @@ async fn pages_need_a_session_and_sign_in_opens_one_under_a_new_id() {
     let form = planted.get("/login").await;
     let token = field(&form.text, "csrf").expect("token");
     planted.cookies.push(("tollgate_portal".into(), first.clone()));
+    let wrong = planted.post("/login", &[("name", "admin"), ("password", "wrong"), ("csrf", &token)]).await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(browser.get("/").await.status, 200, "a failed sign-in ends no session");
     let again = planted.post("/login", &[("name", "admin"), ("password", "admin"), ("csrf", &token)]).await;
     assert_eq!(again.status, 303, "{}", again.text);
     let second = planted.cookie("tollgate_portal").expect("kept");
@@ -303,7 +306,8 @@ async fn state_changing_requests_need_the_form_token_and_the_portals_origin() {
     let (mut browser, token) = Browser::admin(&app).await;
     let token = token.as_str();
     let evil = [("origin", "http://evil.example"), ("sec-fetch-site", "cross-site")];
-    let refusals: Vec<(&str, Vec<(&str, &str)>, Vec<(&str, &str)>)> = vec![
+    type Fields<'a> = Vec<(&'a str, &'a str)>;
+    let refusals: Vec<(&str, Fields, Fields)> = vec![
         ("no token", vec![("name", "forged1")], vec![]),
         ("a wrong token", vec![("name", "forged2"), ("csrf", "00")], vec![]),
         ("a cross-site origin", vec![("name", "forged3"), ("csrf", token)], evil.to_vec()),
@@ -383,7 +387,7 @@ async fn a_secret_is_shown_once_with_no_store_and_a_reload_makes_no_second_key()
     let (mut browser, token) = Browser::admin(&app).await;
     let john = app.admin.find_principal("John.Doo").await.expect("demo principal");
     let page = browser.get(&format!("/principals/{}", john.id)).await;
-    let once = field(&page.text.split("/access-keys\">").nth(1).unwrap_or_default(), "once")
+    let once = field(page.text.split("/access-keys\">").nth(1).unwrap_or_default(), "once")
         .expect("the create form has a one-time id");
     let path = format!("/principals/{}/access-keys", john.id);
     let made = browser.post(&path, &[("csrf", &token), ("once", &once), ("state", "active")]).await;
