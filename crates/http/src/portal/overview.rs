@@ -47,7 +47,7 @@ struct OverviewPage {
 /// How the overview names each contract.
 fn contract_label(contract: Contract) -> &'static str {
     match contract {
-        Contract::LoginCheck => "A — login_check (password)",
+        Contract::LoginCheck => "A — login_check",
         Contract::ApiKey => "B — API key",
         Contract::AccessKey => "C — access key",
         Contract::OAuth2 => "OAuth 2.0",

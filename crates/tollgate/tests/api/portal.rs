@@ -425,6 +425,120 @@ async fn a_secret_is_shown_once_with_no_store_and_a_reload_makes_no_second_key()
     assert_eq!(bare.status, 409);
 }
 
+/// The value of the read-only field `id` on a page that shows a secret.
+fn shown(html: &str, id: &str) -> Option<String> {
+    field(&html.replace(&format!("id=\"{id}\" type=\"text\" value"), "name=\"shown\" value"), "shown")
+}
+
+/// The one-time id of the form whose action ends with `action`.
+fn once_of(html: &str, action: &str) -> Option<String> {
+    field(html.split(&format!("{action}\">")).nth(1)?, "once")
+}
+
+#[tokio::test]
+async fn api_keys_are_issued_and_revoked_and_access_keys_rolled_from_the_portal() {
+    let app = TestApp::spawn_demo_with(|_| {}).await;
+    let (mut browser, token) = Browser::admin(&app).await;
+    let john = app.admin.find_principal("John.Doo").await.expect("demo principal").id.to_string();
+    let page = browser.get(&format!("/principals/{john}")).await;
+
+    // An API key, shown once, works with contract B.
+    let once = once_of(&page.text, "/api-keys").expect("the issue form's one-time id");
+    let issued = browser
+        .post(
+            &format!("/principals/{john}/api-keys"),
+            &[("csrf", &token), ("once", &once), ("expires_in_days", "30")],
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    let api_key = shown(&issued.text, "api-key").expect("the key is shown");
+    let login = |key: String| {
+        let body = json!({ "UserLogin": "John.Doo", "ApiKey": key }).to_string();
+        app.post_raw("/api/login", Some("application/json"), body)
+    };
+    assert_eq!(login(api_key.clone()).await.status, 200);
+    let key_id = app
+        .admin
+        .list_api_keys("John.Doo")
+        .await
+        .expect("keys")
+        .into_iter()
+        .find(|k| k.key.expires_at.is_some());
+    let key_id = key_id.expect("the key issued here expires").key.id.to_string();
+
+    // Revoked from the portal: refused from then on.
+    let revoked =
+        browser.post(&format!("/api-keys/{key_id}/revoke"), &[("csrf", &token), ("principal", &john)]).await;
+    assert_eq!(revoked.status, 303, "{}", revoked.text);
+    assert_eq!(login(api_key).await.status, 401);
+    let bad = browser
+        .post(&format!("/api-keys/{key_id}/revoke"), &[("csrf", &token), ("principal", "/evil")])
+        .await;
+    assert_eq!(bad.status, 400, "only an id names the page to return to");
+
+    // An access key rolled with no grace: the old one stops, the new one works.
+    let spec = tollgate_core::admin::AccessKeySpec { principal: john.clone(), ..Default::default() };
+    let old = app.admin.create_access_key(&tollgate_core::AdminContext::cli(), spec).await.expect("create");
+    let old = old.expect("created");
+    let page = browser.get(&format!("/principals/{john}")).await;
+    let roll = format!("/access-keys/{}/roll", old.id);
+    let once = once_of(&page.text, &roll).expect("the roll form's one-time id");
+    let rolled = browser.post(&roll, &[("csrf", &token), ("once", &once), ("grace_seconds", "0")]).await;
+    assert_eq!(rolled.status, 201, "{}", rolled.text);
+    let (new_key, new_secret) = (shown(&rolled.text, "access-key"), shown(&rolled.text, "secret"));
+    let contract_c = |key: &str, secret: &str| {
+        let body = json!({ "accessKey": key, "secret": secret }).to_string();
+        app.post_raw("/login", Some("application/json"), body)
+    };
+    let (new_key, new_secret) = (new_key.expect("new key"), new_secret.expect("new secret"));
+    assert_eq!(contract_c(&new_key, &new_secret).await.status, 201);
+    assert_eq!(contract_c(&old.access_key, old.secret.expose()).await.status, 401, "no grace");
+    let too_long = browser
+        .post(&roll, &[("csrf", &token), ("once", "0".repeat(32).as_str()), ("grace_seconds", "99999999999")])
+        .await;
+    assert_eq!(too_long.status, 400, "{}", too_long.text);
+
+    let actions: Vec<String> = app
+        .admin
+        .audit_events(&tollgate_core::audit::AuditQuery {
+            actor: Some("admin".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|event| event.action)
+        .collect();
+    assert_eq!(actions, ["accesskey.roll", "apikey.revoke", "apikey.issue"]);
+}
+
+#[tokio::test]
+async fn a_locked_name_is_unlocked_from_the_portal() {
+    let app = TestApp::spawn_demo_with(|c| c.protection.lockout_threshold = 2).await;
+    for _ in 0..2 {
+        let reply = app.post_login_check(&json!({ "username": "user", "password": "wrong" })).await;
+        assert_eq!(reply.status, 401);
+    }
+    let (mut browser, token) = Browser::admin(&app).await;
+    let user = app.admin.find_principal("user").await.expect("demo principal").id;
+    // The lock reaches the database off the request path.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let page = browser.get(&format!("/principals/{user}")).await;
+        if page.text.contains("locked until") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the page never showed the lock: {}", page.text);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let unlocked = browser.post(&format!("/principals/{user}/unlock"), &[("csrf", &token)]).await;
+    assert_eq!(unlocked.status, 303);
+    let page = browser.get(unlocked.header("location").expect("back to the principal")).await;
+    assert!(page.text.contains("Unlocked: the name may log in again."), "{}", page.text);
+    assert_eq!(app.post_login_check(&json!({ "username": "user", "password": "1234" })).await.status, 200);
+}
+
 #[tokio::test]
 async fn portal_actions_leave_the_same_audit_rows_as_the_api_with_the_admin_as_actor() {
     let app = TestApp::spawn_demo_with(|_| {}).await;

@@ -125,7 +125,6 @@ def main() -> int:
         check(cookie is not None and cookie["httpOnly"], "the session cookie is HttpOnly")
         check(cookie is not None and cookie["sameSite"] == "Strict", "the session cookie is SameSite=Strict")
         visited("overview")
-        shoot("overview")
 
         # --- A form of another site posting to the portal is refused. The
         # pages are served by the test itself (Playwright answers for them),
@@ -219,10 +218,25 @@ def main() -> int:
         rows = page.locator("#keys tbody tr:has(code)").all_inner_texts()
         access_rows = [row for row in rows if access_key in row]
         check(len(access_rows) == 1, "and the key was made once")
-        page.goto(principal_url)
+        # Its last use shows (written in the background about once a second).
+        for _ in range(50):
+            page.goto(principal_url)
+            last_used = page.locator("tr", has_text=access_key).locator("td:nth-child(4)").inner_text()
+            if last_used != "never":
+                break
+            page.wait_for_timeout(200)
+        check(last_used.endswith("UTC"), f"the key's last use is shown ({last_used})")
         check(secret not in page.content(), "the principal's page never shows the secret")
         visited("principal after the secret")
         shoot("principal")
+
+        # --- An API key expiring in 3 days (shown once, like the secret).
+        page.fill("#apikey-days", "3")
+        page.click("button:has-text('Issue API key')")
+        page.wait_for_load_state()
+        check(len(page.input_value("#api-key")) == 24, "an API key is issued and shown once")
+        page.click("text=Done: back to")
+        page.wait_for_load_state()
 
         # --- A state change takes effect (htmx swaps the keys section).
         row = page.locator("tr", has_text=access_key)
@@ -272,6 +286,12 @@ def main() -> int:
         page.goto(f"{admin}/audit")
         visited("audit")
         shoot("audit")
+
+        # The overview, now that there is something to count.
+        page.goto(f"{admin}/")
+        check(page.locator("#expiring-title + .stat").inner_text() == "1", "the API key expires within 7 days")
+        visited("overview after the changes")
+        shoot("overview")
 
         # --- Sign out: the session is gone.
         page.click("button:has-text('Sign out')")
