@@ -26,6 +26,20 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   fi
 fi
 
+# The admin portal's browser test drives Debian's Chromium (Playwright is told
+# where it is; no browser is downloaded).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium for the portal's browser test"
+    apt-get update -qq >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "== chromium missing and cannot be installed here: the portal's browser test will fail"
+  fi
+fi
+export TOLLGATE_TEST_CHROMIUM="${TOLLGATE_TEST_CHROMIUM:-/usr/bin/chromium}"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
 # Independent clients (PyJWT, …) prove the wire formats to someone who is
 # not us; they live in a venv of their own, made here.
 VENV="${TOLLGATE_TEST_VENV:-$PWD/.venv-test}"

@@ -22,6 +22,15 @@ pub enum Contract {
 }
 
 impl Contract {
+    /// Every contract, in the order of [`Contract::index`].
+    pub const ALL: [Contract; 5] =
+        [Contract::LoginCheck, Contract::ApiKey, Contract::AccessKey, Contract::OAuth2, Contract::Portal];
+
+    /// Its position in [`Contract::ALL`]: an array index, free to compute.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The contract's name, as metrics labels and logs spell it.
     pub fn name(self) -> &'static str {
         match self {

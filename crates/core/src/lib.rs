@@ -1,6 +1,7 @@
 //! Tollgate's core: the model (principals, credentials, tokens), the one
 //! login/token service every contract calls, the one admin service every
-//! management entry point calls, and the narrow storage interface they need.
+//! management entry point calls, the admin portal's sessions, and the
+//! narrow storage interface they need.
 //! Nothing here knows about HTTP, wire formats or SQL.
 
 pub mod admin;
@@ -14,11 +15,13 @@ pub mod master_key;
 pub mod model;
 pub mod names;
 pub mod password;
+pub mod portal;
 pub mod protection;
 pub mod secret;
 pub mod server_keys;
 pub mod signing_keys;
 pub mod store;
+pub mod tally;
 pub mod time_util;
 pub mod usage;
 

@@ -78,6 +78,10 @@ text_secret!(
     /// A token handed to a client (opaque access and refresh tokens, JWTs).
     PlainToken
 );
+text_secret!(
+    /// The id of an admin portal session, as the browser's cookie holds it.
+    PortalSessionId
+);
 
 /// The HMAC key of HS384 JWTs: configured, or generated and kept in the
 /// database.

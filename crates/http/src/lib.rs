@@ -1,5 +1,6 @@
 //! Tollgate's HTTP shell: the router, the login contracts' wire formats
-//! (`contracts/`), forward authentication for gateways, health and metrics.
+//! (`contracts/`), forward authentication for gateways, health and metrics,
+//! the admin API (`admin/`) and the admin portal (`portal/`).
 //! Handlers parse, call the core's `LoginService` (each login with its
 //! `LoginContext`), and render; they decide nothing about credentials or
 //! tokens themselves.
@@ -14,6 +15,7 @@ mod json_body;
 pub mod metrics;
 pub mod migration;
 mod oauth2;
+mod portal;
 mod router;
 
 use std::sync::Arc;
@@ -48,6 +50,8 @@ pub struct AdminPlane {
     pub service: Arc<AdminService>,
     /// The role that makes a principal an administrator.
     pub role: String,
+    /// The portal's sign-in sessions.
+    pub portal: Arc<tollgate_core::portal::PortalSessions>,
 }
 
 impl AppState {

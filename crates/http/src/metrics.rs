@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tollgate_core::Contract;
+use tollgate_core::tally::LoginTally;
 
 /// Installs the process-wide recorder once and returns its handle.
 pub fn install_recorder() -> Option<PrometheusHandle> {
@@ -161,23 +163,29 @@ fn observe(series: Series, value: f64, register: impl FnOnce() -> Histogram) {
     HISTOGRAMS.with_borrow_mut(|handles| handle(handles, series, register).record(value));
 }
 
-/// Records one login attempt of `contract` that began at `started`.
-pub fn record_login(contract: &'static str, outcome: Outcome, started: Instant) {
-    let id = address(contract);
+/// Records one login attempt of `contract` that began at `started`; a
+/// success also counts in the portal's logins of today (`tally`).
+pub fn record_login(tally: &LoginTally, contract: Contract, outcome: Outcome, started: Instant) {
+    let contract_name = contract.name();
+    let id = address(contract_name);
     count(
         Series::Logins(id, outcome),
-        || metrics::counter!("tollgate_logins_total", "contract" => contract, "outcome" => outcome.label()),
+        || metrics::counter!("tollgate_logins_total", "contract" => contract_name, "outcome" => outcome.label()),
     );
     observe(
         Series::LoginDuration(id),
         started.elapsed().as_secs_f64(),
-        || metrics::histogram!("tollgate_login_duration_seconds", "contract" => contract),
+        || metrics::histogram!("tollgate_login_duration_seconds", "contract" => contract_name),
     );
     if matches!(outcome, Outcome::Success) {
-        count(
-            Series::TokensIssued(id),
-            || metrics::counter!("tollgate_tokens_issued_total", "contract" => contract),
-        );
+        tally.record(contract);
+        // A portal sign-in opens a session; it issues no token.
+        if contract != Contract::Portal {
+            count(
+                Series::TokensIssued(id),
+                || metrics::counter!("tollgate_tokens_issued_total", "contract" => contract_name),
+            );
+        }
     }
 }
 

@@ -566,3 +566,150 @@ async fn removing_a_principal_removes_everything_it_holds_and_nothing_else() {
         assert_eq!(held_by(&url, bob.id.0).await, before, "{backend}: another principal's rows were touched");
     }
 }
+
+#[tokio::test]
+async fn portal_sessions_are_found_touched_ended_swept_and_go_with_their_principal() {
+    use tollgate_core::store::PortalSessionRecord;
+    for (backend, store, _dir) in backends().await {
+        let admin = store.create_principal(principal("admin")).await.expect(backend);
+        let start = now();
+        let session = |id: &str, created_at, last_seen_at| PortalSessionRecord {
+            id_hash: TokenHash::of(id),
+            principal_id: admin.id,
+            created_at,
+            last_seen_at,
+        };
+        let live = session("live", start, start);
+        store.insert_portal_session(&live).await.expect(backend);
+        let (found, holder) = store.portal_session(&live.id_hash).await.expect(backend).expect(backend);
+        assert_eq!((found, holder.name.as_str()), (live.clone(), "admin"), "{backend}");
+        assert!(store.portal_session(&TokenHash::of("other")).await.expect(backend).is_none(), "{backend}");
+
+        // Touching moves the last use forward only.
+        let later = add(start, Duration::from_secs(90));
+        store.touch_portal_session(&live.id_hash, later).await.expect(backend);
+        store.touch_portal_session(&live.id_hash, start).await.expect(backend);
+        let (touched, _) = store.portal_session(&live.id_hash).await.expect(backend).expect(backend);
+        assert_eq!((touched.created_at, touched.last_seen_at), (start, later), "{backend}");
+
+        // The sweep takes the idle and the too old, and nothing else.
+        let hour_ago = tollgate_core::time_util::sub(start, Duration::from_secs(3600));
+        let day_ago = tollgate_core::time_util::sub(start, Duration::from_secs(86_400));
+        store.insert_portal_session(&session("idle", hour_ago, hour_ago)).await.expect(backend);
+        store.insert_portal_session(&session("old", day_ago, start)).await.expect(backend);
+        let idle_before = tollgate_core::time_util::sub(start, Duration::from_secs(1800));
+        let started_before = tollgate_core::time_util::sub(start, Duration::from_secs(12 * 3600));
+        assert_eq!(store.sweep_portal_sessions(idle_before, started_before, 1).await.expect(backend), 1);
+        assert_eq!(store.sweep_portal_sessions(idle_before, started_before, 10).await.expect(backend), 1);
+        assert_eq!(store.sweep_portal_sessions(idle_before, started_before, 10).await.expect(backend), 0);
+        assert!(store.portal_session(&live.id_hash).await.expect(backend).is_some(), "{backend}");
+
+        // A form that makes a secret is spent once; sent again, it is not.
+        assert!(store.spend_portal_form(&live.id_hash, "f1").await.expect(backend), "{backend}");
+        assert!(!store.spend_portal_form(&live.id_hash, "f1").await.expect(backend), "{backend}");
+        assert!(store.spend_portal_form(&live.id_hash, "f2").await.expect(backend), "{backend}");
+        assert!(!store.spend_portal_form(&TokenHash::of("gone"), "f3").await.expect(backend), "{backend}");
+
+        assert!(store.delete_portal_session(&live.id_hash).await.expect(backend), "{backend}");
+        assert!(!store.delete_portal_session(&live.id_hash).await.expect(backend), "{backend}");
+        assert!(store.portal_session(&live.id_hash).await.expect(backend).is_none(), "{backend}");
+
+        let again = session("again", start, start);
+        store.insert_portal_session(&again).await.expect(backend);
+        store.remove_principal(admin.id).await.expect(backend);
+        assert!(store.portal_session(&again.id_hash).await.expect(backend).is_none(), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn the_inventory_counts_principals_and_keys_by_state_and_lists_those_expiring_soon() {
+    use tollgate_core::model::{AccessKeyRecord, AccessKeyState, ApiKeyRecord, CredentialId};
+    for (backend, store, _dir) in backends().await {
+        let start = now();
+        let day = Duration::from_secs(86_400);
+        let week = add(start, day * 7);
+        let empty = store.inventory(start, week, 10).await.expect(backend);
+        assert_eq!(empty, tollgate_core::store::Inventory::default(), "{backend}");
+
+        let alice = store.create_principal(principal("alice")).await.expect(backend);
+        let mut legacy = principal("legacy");
+        legacy.password = Some(StoredPassword { format: "bcrypt".into(), hash: "$2b$x".into() });
+        store.create_principal(legacy).await.expect(backend);
+        let mut keyless = principal("keyless");
+        keyless.password = None;
+        keyless.enabled = false;
+        store.create_principal(keyless).await.expect(backend);
+
+        let api_key = |byte: u8, expires_at| ApiKeyRecord {
+            id: CredentialId(Uuid::new_v4()),
+            principal_id: alice.id,
+            key_hash: [byte; 32],
+            created_at: start,
+            expires_at,
+        };
+        let soon = api_key(1, Some(add(start, day * 2)));
+        store.insert_api_key(soon.clone()).await.expect(backend);
+        store.insert_api_key(api_key(2, None)).await.expect(backend);
+        store
+            .insert_api_key(api_key(3, Some(tollgate_core::time_util::sub(start, day))))
+            .await
+            .expect(backend);
+        let revoked = api_key(4, Some(add(start, day)));
+        store.insert_api_key(revoked.clone()).await.expect(backend);
+        store.revoke_api_key(revoked.id, start).await.expect(backend);
+
+        let access_key = |state, expires_at| AccessKeyRecord {
+            id: CredentialId(Uuid::new_v4()),
+            principal_id: alice.id,
+            access_key: random_hex(20),
+            secret_hash: [9; 32],
+            state,
+            created_at: start,
+            expires_at,
+            legacy_secret: None,
+        };
+        let sooner = access_key(AccessKeyState::Active, Some(add(start, day)));
+        store.insert_access_key(sooner.clone()).await.expect(backend);
+        for (state, expires_at) in [
+            (AccessKeyState::Active, Some(add(start, day * 30))),
+            (AccessKeyState::Active, Some(tollgate_core::time_util::sub(start, day))),
+            (AccessKeyState::Pending, Some(add(start, day))),
+            (AccessKeyState::Revoked, None),
+        ] {
+            store.insert_access_key(access_key(state, expires_at)).await.expect(backend);
+        }
+
+        let inventory = store.inventory(start, week, 1).await.expect(backend);
+        assert_eq!(
+            (inventory.principals, inventory.disabled_principals, inventory.legacy_passwords),
+            (3, 1, 1),
+            "{backend}"
+        );
+        let sorted = |mut states: Vec<(String, u64)>| {
+            states.sort();
+            states
+        };
+        let states = |list: &[(&str, u64)]| list.iter().map(|(s, n)| (s.to_string(), *n)).collect::<Vec<_>>();
+        assert_eq!(
+            sorted(inventory.api_keys),
+            states(&[("active", 2), ("expired", 1), ("revoked", 1)]),
+            "{backend}"
+        );
+        assert_eq!(
+            sorted(inventory.access_keys),
+            states(&[("active", 2), ("expired", 1), ("pending", 1), ("revoked", 1)]),
+            "{backend}"
+        );
+        // The API key in two days and the access key in one; soonest first.
+        assert_eq!(inventory.expiring, 2, "{backend}");
+        let first = &inventory.expiring_first;
+        assert_eq!(first.len(), 1, "{backend}");
+        assert_eq!(
+            (first[0].kind, first[0].id, first[0].access_key.as_deref(), first[0].principal.as_str()),
+            ("accesskey", sooner.id.0, Some(sooner.access_key.as_str()), "alice"),
+            "{backend}"
+        );
+        let both = store.inventory(start, week, 10).await.expect(backend).expiring_first;
+        assert_eq!(both.iter().map(|key| key.id).collect::<Vec<_>>(), [sooner.id.0, soon.id.0], "{backend}");
+    }
+}

@@ -218,6 +218,10 @@ pub struct AdminConfig {
     /// HTTPS on the admin listener.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The portal: a session unused this long ends.
+    pub session_idle: Seconds,
+    /// The portal: a session ends this long after sign-in, used or not.
+    pub session_max: Seconds,
 }
 
 impl Default for AdminConfig {
@@ -229,6 +233,8 @@ impl Default for AdminConfig {
             audit_retention: Seconds::hours(24 * 90),
             tls_cert: None,
             tls_key: None,
+            session_idle: Seconds(Duration::from_secs(30 * 60)),
+            session_max: Seconds::hours(12),
         }
     }
 }
@@ -791,8 +797,20 @@ impl Config {
         if admin.role.is_empty() || admin.role.contains(',') || admin.role.chars().any(char::is_control) {
             return Err(ConfigError::Invalid("admin.role: a non-empty role name without commas".into()));
         }
-        if admin.audit_retention.0.is_zero() {
-            return Err(ConfigError::Invalid("admin.audit_retention: must be longer than 0s".into()));
+        for (key, duration) in [
+            ("admin.audit_retention", admin.audit_retention),
+            ("admin.session_idle", admin.session_idle),
+            ("admin.session_max", admin.session_max),
+        ] {
+            if duration.0.is_zero() {
+                return Err(ConfigError::Invalid(format!("{key}: must be longer than 0s")));
+            }
+        }
+        if admin.session_idle.0 > admin.session_max.0 {
+            return Err(ConfigError::Invalid(format!(
+                "admin.session_idle: {} is longer than admin.session_max ({}), which would never let it end a session",
+                admin.session_idle, admin.session_max
+            )));
         }
         let public = [Some(self.listen), self.apikey.listen, self.accesskey.listen];
         if admin.enabled && admin.listen.port() != 0 && public.contains(&Some(admin.listen)) {
@@ -927,7 +945,9 @@ mod tests {
         assert_eq!(find("protection.trusted_proxies").map(|key| key.text), Some(false));
         assert_eq!(find("admin.role").map(|key| key.text), Some(true));
         assert_eq!(find("migration.accesskey.jwt_secret").map(|key| key.text), Some(true));
-        assert_eq!(keys.len(), 40, "{keys:?}");
+        assert_eq!(find("log.format").map(|key| key.text), Some(true));
+        assert_eq!(keys.len(), 52, "{keys:?}");
+        assert_eq!(find("admin.session_idle").map(|key| key.text), Some(true));
     }
 
     #[test]

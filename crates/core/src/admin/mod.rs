@@ -7,6 +7,7 @@ mod access_keys;
 mod api_keys;
 mod audit_trail;
 mod lockouts;
+mod overview;
 mod principals;
 mod signing_keys;
 mod tokens;

@@ -171,6 +171,8 @@ pub struct LoginService {
     upstream: std::sync::OnceLock<Arc<dyn Upstream>>,
     /// Cache hits and misses, for `/metrics`.
     cache_counts: cache_counts::CacheCounts,
+    /// Successful logins per contract today, for the portal's overview.
+    tally: crate::tally::LoginTally,
 }
 
 impl LoginService {
@@ -197,6 +199,7 @@ impl LoginService {
             lockouts: guard::LockoutWriter::default(),
             upstream: std::sync::OnceLock::new(),
             cache_counts: cache_counts::CacheCounts::default(),
+            tally: crate::tally::LoginTally::default(),
             store,
             jwt,
             access_keys: key_cache(limits),
@@ -238,6 +241,24 @@ impl LoginService {
 
     pub fn policy(&self) -> &TokenPolicy {
         &self.policy
+    }
+
+    /// This node's successful logins per contract today (the adapters
+    /// record them, where they also count them for metrics).
+    pub fn tally(&self) -> &crate::tally::LoginTally {
+        &self.tally
+    }
+
+    /// Starts each new day of the login tally on time, every `every`.
+    pub fn spawn_tally_keeper(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let service = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                service.tally.roll(service.now());
+            }
+        })
     }
 
     /// The JWT codec in force now. A guard, not a clone: every login and

@@ -26,6 +26,27 @@ impl LoginService {
         .await
     }
 
+    /// The admin portal's sign-in: contract A's password check under the
+    /// same protection (the per-address limit, the lockout of the name),
+    /// and then the principal must hold `role`. A principal without it is
+    /// refused like a wrong password, and counted against the address.
+    pub async fn check_portal_password(
+        &self,
+        context: &LoginContext,
+        name: &str,
+        password: &Password,
+        role: &str,
+    ) -> Result<Principal, LoginError> {
+        self.guarded(context, async {
+            let principal = self.check_password(name, password).await?;
+            if !principal.roles.iter().any(|held| held == role) {
+                return Err(LoginError::BadCredentials);
+            }
+            Ok(principal)
+        })
+        .await
+    }
+
     /// The principal `name` if `password` is its password (contract A, the
     /// portal's sign-in). Unknown, wrong, disabled and locked all fail
     /// alike: an unknown name costs the same argon2id work as a known one

@@ -1,12 +1,14 @@
 //! The narrow storage interface the core needs, split by role so that each
 //! feature depends on what it uses: principals, credentials (API keys and
-//! access keys), tokens, server keys, and the database as a whole. One
-//! implementation per database lives in the `tollgate-store` crate; the core
-//! never sees SQL.
+//! access keys), tokens, server keys, the admin portal's sessions and
+//! counts, and the database as a whole. One implementation per database
+//! lives in the `tollgate-store` crate; the core never sees SQL.
 
 mod audit;
 mod credentials;
+mod inventory;
 mod keys;
+mod portal_sessions;
 mod principals;
 mod tokens;
 
@@ -16,7 +18,9 @@ use async_trait::async_trait;
 
 pub use audit::AuditStore;
 pub use credentials::{CreatedCredentials, CredentialStore};
+pub use inventory::{ExpiringKey, Inventory, InventoryStore};
 pub use keys::KeyStore;
+pub use portal_sessions::{PortalSessionRecord, PortalSessionStore};
 pub use principals::PrincipalStore;
 pub use tokens::{NewSession, Rotation, Swept, TokenStore};
 
@@ -55,6 +59,27 @@ pub struct Connections {
 }
 
 /// Everything a node needs from its database.
-pub trait Store: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore + AuditStore {}
+pub trait Store:
+    Database
+    + PrincipalStore
+    + CredentialStore
+    + TokenStore
+    + KeyStore
+    + AuditStore
+    + PortalSessionStore
+    + InventoryStore
+{
+}
 
-impl<T: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore + AuditStore> Store for T {}
+impl<
+    T: Database
+        + PrincipalStore
+        + CredentialStore
+        + TokenStore
+        + KeyStore
+        + AuditStore
+        + PortalSessionStore
+        + InventoryStore,
+> Store for T
+{
+}

@@ -89,7 +89,7 @@ pub struct Paging {
 }
 
 /// Longest grace a roll may give the old key: a year. Longer is no roll.
-const MAX_GRACE_SECONDS: u64 = 366 * 24 * 3600;
+pub(crate) const MAX_GRACE_SECONDS: u64 = 366 * 24 * 3600;
 
 #[utoipa::path(
     post, path = "/admin/v1/principals/{id}/api-keys", operation_id = "issueApiKey", tag = "api-keys",

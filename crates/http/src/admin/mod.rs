@@ -1,5 +1,5 @@
-//! The admin listener (DESIGN.md §8): the admin REST API under `/admin/v1`
-//! and `/metrics`. Each handler is a thin adapter over the core's
+//! The admin listener (DESIGN.md §8): the admin REST API under `/admin/v1`,
+//! `/metrics`, and the web portal at `/` (`crate::portal`). Each handler is a thin adapter over the core's
 //! `AdminService` — the one the command line uses, which validates, writes
 //! and records the audit row — so no rule is written twice.
 
@@ -24,6 +24,7 @@ use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub(crate) use keys::MAX_GRACE_SECONDS;
 pub use openapi::document;
 pub use page::Page;
 pub use problem::Problem;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/v1/audit-events", get(audit::list))
         .route(OPENAPI_PATH, get(openapi::serve))
         .route(METRICS_PATH, get(crate::health::metrics))
+        .merge(crate::portal::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| Problem::internal().into_response()))
@@ -73,10 +75,24 @@ fn plane(state: &AppState) -> Result<&AdminPlane, Problem> {
     state.admin_plane().ok_or_else(Problem::internal)
 }
 
-async fn not_found() -> Response {
-    Problem::not_found("There is nothing at this URL.").into_response()
+/// Whether `path` belongs to the API (JSON problems) rather than the
+/// portal (HTML pages).
+fn is_api_path(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/") || path == METRICS_PATH
 }
 
-async fn method_not_allowed() -> Response {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "This URL does not take that method.").into_response()
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if is_api_path(uri.path()) {
+        Problem::not_found("There is nothing at this URL.").into_response()
+    } else {
+        crate::portal::not_found().await
+    }
+}
+
+async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    if is_api_path(uri.path()) {
+        Problem::new(StatusCode::METHOD_NOT_ALLOWED, "This URL does not take that method.").into_response()
+    } else {
+        crate::portal::method_not_allowed().await
+    }
 }

@@ -70,7 +70,7 @@ pub(super) async fn issue_token(State(state): State<AppState>, request: Request)
         Err(OAuthError::ServerError) => Outcome::Error,
         Err(_) => Outcome::InvalidRequest,
     };
-    record_login("oauth2", outcome, started);
+    record_login(state.service.tally(), Contract::OAuth2, outcome, started);
     super::respond_json(result.map(|response| response.to_json()))
 }
 

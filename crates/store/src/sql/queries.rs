@@ -270,3 +270,60 @@ pub(crate) const LIST_AUDIT: &str = "SELECT id, at, actor, action, target, sourc
 
 pub(crate) const SWEEP_AUDIT: &str = "DELETE FROM audit_events WHERE id IN \
     (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT $2)";
+
+pub(crate) const INSERT_PORTAL_SESSION: &str = "INSERT INTO portal_sessions \
+    (id_hash, principal_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)";
+
+/// A portal session and its principal as it is now (`$1`: the id's hash).
+pub(crate) static PORTAL_SESSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT s.created_at AS session_created_at, s.last_seen_at, {PRINCIPAL_COLUMNS} \
+         FROM portal_sessions s JOIN principals p ON p.id = s.principal_id WHERE s.id_hash = $1"
+    )
+});
+
+pub(crate) const TOUCH_PORTAL_SESSION: &str =
+    "UPDATE portal_sessions SET last_seen_at = $2 WHERE id_hash = $1 AND last_seen_at < $2";
+
+/// Only when `$2` is not the form spent last.
+pub(crate) const SPEND_PORTAL_FORM: &str = "UPDATE portal_sessions SET spent_form = $2 \
+    WHERE id_hash = $1 AND (spent_form IS NULL OR spent_form <> $2)";
+
+pub(crate) const DELETE_PORTAL_SESSION: &str = "DELETE FROM portal_sessions WHERE id_hash = $1";
+
+/// Idle since before `$1`, or started before `$2`; `$3` at a time.
+pub(crate) const SWEEP_PORTAL_SESSIONS: &str = "DELETE FROM portal_sessions WHERE id_hash IN \
+    (SELECT id_hash FROM portal_sessions WHERE last_seen_at < $1 OR created_at < $2 LIMIT $3)";
+
+/// Principals: all, disabled, and those whose password waits to be
+/// rehashed from a legacy format.
+pub(crate) const COUNT_PRINCIPALS: &str = "SELECT COUNT(*) AS total, \
+    COALESCE(SUM(CASE WHEN enabled THEN 0 ELSE 1 END), 0) AS disabled, \
+    COALESCE(SUM(CASE WHEN password_format IS NOT NULL AND password_format <> 'argon2id' \
+    THEN 1 ELSE 0 END), 0) AS legacy FROM principals";
+
+/// API keys by their state at `$1` (as `ApiKeyInfo::state_at` judges it).
+pub(crate) const COUNT_API_KEYS_BY_STATE: &str = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 'revoked' \
+    WHEN expires_at IS NOT NULL AND expires_at <= $1 THEN 'expired' ELSE 'active' END AS state, \
+    COUNT(*) AS n FROM api_keys GROUP BY 1";
+
+/// Access keys by their state at `$1` (as `AccessKeyState::effective`
+/// judges it).
+pub(crate) const COUNT_ACCESS_KEYS_BY_STATE: &str = "SELECT CASE WHEN state = 'active' \
+    AND expires_at IS NOT NULL AND expires_at <= $1 THEN 'expired' ELSE state END AS state, \
+    COUNT(*) AS n FROM access_keys GROUP BY 1";
+
+/// Keys that work now and stop after `$1`, at or before `$2`.
+pub(crate) const COUNT_EXPIRING_KEYS: &str = "SELECT \
+    (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL AND expires_at > $1 AND expires_at <= $2) + \
+    (SELECT COUNT(*) FROM access_keys WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2) AS n";
+
+/// The first `$3` of them, soonest first.
+pub(crate) const LIST_EXPIRING_KEYS: &str = "SELECT 'apikey' AS kind, k.id AS id, NULL AS access_key, \
+    p.id AS principal_id, p.name AS principal, k.expires_at AS expires_at \
+    FROM api_keys k JOIN principals p ON p.id = k.principal_id \
+    WHERE k.revoked_at IS NULL AND k.expires_at > $1 AND k.expires_at <= $2 \
+    UNION ALL SELECT 'accesskey', k.id, k.access_key, p.id, p.name, k.expires_at \
+    FROM access_keys k JOIN principals p ON p.id = k.principal_id \
+    WHERE k.state = 'active' AND k.expires_at > $1 AND k.expires_at <= $2 \
+    ORDER BY expires_at LIMIT $3";

@@ -1202,6 +1202,182 @@ macro_rules! sql_store {
             }
 
             #[async_trait]
+            impl tollgate_core::store::PortalSessionStore for This {
+                async fn insert_portal_session(
+                    &self,
+                    record: &tollgate_core::store::PortalSessionRecord,
+                ) -> Result<(), StoreError> {
+                    let record = record.clone();
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            sqlx::query(q::INSERT_PORTAL_SESSION)
+                                .bind(record.id_hash.as_bytes().to_vec())
+                                .bind(record.principal_id.0)
+                                .bind(to_millis(record.created_at))
+                                .bind(to_millis(record.last_seen_at))
+                                .execute(conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .await
+                }
+
+                async fn portal_session(
+                    &self,
+                    id_hash: &TokenHash,
+                ) -> Result<Option<(tollgate_core::store::PortalSessionRecord, Principal)>, StoreError>
+                {
+                    let row = sqlx::query(&q::PORTAL_SESSION)
+                        .bind(id_hash.as_bytes().to_vec())
+                        .fetch_optional(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    let decode = |row: &DbRow| -> Result<_, sqlx::Error> {
+                        let principal = principal_from_row(row)?;
+                        let record = tollgate_core::store::PortalSessionRecord {
+                            id_hash: *id_hash,
+                            principal_id: principal.id,
+                            created_at: from_millis(row.try_get("session_created_at")?),
+                            last_seen_at: from_millis(row.try_get("last_seen_at")?),
+                        };
+                        Ok((record, principal))
+                    };
+                    row.as_ref().map(decode).transpose().map_err(store_error)
+                }
+
+                async fn touch_portal_session(
+                    &self,
+                    id_hash: &TokenHash,
+                    at: OffsetDateTime,
+                ) -> Result<(), StoreError> {
+                    let (hash, at) = (id_hash.as_bytes().to_vec(), to_millis(at));
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            sqlx::query(q::TOUCH_PORTAL_SESSION).bind(hash).bind(at).execute(conn).await?;
+                            Ok(())
+                        })
+                    })
+                    .await
+                }
+
+                async fn spend_portal_form(
+                    &self,
+                    id_hash: &TokenHash,
+                    form: &str,
+                ) -> Result<bool, StoreError> {
+                    let (hash, form) = (id_hash.as_bytes().to_vec(), form.to_owned());
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            let spent = sqlx::query(q::SPEND_PORTAL_FORM)
+                                .bind(hash)
+                                .bind(form)
+                                .execute(conn)
+                                .await?
+                                .rows_affected();
+                            Ok(spent > 0)
+                        })
+                    })
+                    .await
+                }
+
+                async fn delete_portal_session(&self, id_hash: &TokenHash) -> Result<bool, StoreError> {
+                    let hash = id_hash.as_bytes().to_vec();
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            let deleted = sqlx::query(q::DELETE_PORTAL_SESSION)
+                                .bind(hash)
+                                .execute(conn)
+                                .await?
+                                .rows_affected();
+                            Ok(deleted > 0)
+                        })
+                    })
+                    .await
+                }
+
+                async fn sweep_portal_sessions(
+                    &self,
+                    idle_before: OffsetDateTime,
+                    started_before: OffsetDateTime,
+                    batch: i64,
+                ) -> Result<u64, StoreError> {
+                    let (idle_before, started_before) = (to_millis(idle_before), to_millis(started_before));
+                    self.write(move |conn| {
+                        Box::pin(async move {
+                            Ok(sqlx::query(q::SWEEP_PORTAL_SESSIONS)
+                                .bind(idle_before)
+                                .bind(started_before)
+                                .bind(batch)
+                                .execute(conn)
+                                .await?
+                                .rows_affected())
+                        })
+                    })
+                    .await
+                }
+            }
+
+            #[async_trait]
+            impl tollgate_core::store::InventoryStore for This {
+                async fn inventory(
+                    &self,
+                    now: OffsetDateTime,
+                    horizon: OffsetDateTime,
+                    list: u32,
+                ) -> Result<tollgate_core::store::Inventory, StoreError> {
+                    let (now, horizon) = (to_millis(now), to_millis(horizon));
+                    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+                    let principals =
+                        sqlx::query(q::COUNT_PRINCIPALS).fetch_one(&self.read).await.map_err(store_error)?;
+                    let by_state = |sql: &'static str| async move {
+                        let rows = sqlx::query(sql).bind(now).fetch_all(&self.read).await?;
+                        rows.iter()
+                            .map(|row| Ok((row.try_get::<String, _>("state")?, count(row.try_get("n")?))))
+                            .collect::<Result<Vec<_>, sqlx::Error>>()
+                    };
+                    let api_keys = by_state(q::COUNT_API_KEYS_BY_STATE).await.map_err(store_error)?;
+                    let access_keys = by_state(q::COUNT_ACCESS_KEYS_BY_STATE).await.map_err(store_error)?;
+                    let expiring: i64 = sqlx::query_scalar(q::COUNT_EXPIRING_KEYS)
+                        .bind(now)
+                        .bind(horizon)
+                        .fetch_one(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    let first = sqlx::query(q::LIST_EXPIRING_KEYS)
+                        .bind(now)
+                        .bind(horizon)
+                        .bind(i64::from(list))
+                        .fetch_all(&self.read)
+                        .await
+                        .map_err(store_error)?;
+                    let decode = |row: &DbRow| -> Result<tollgate_core::store::ExpiringKey, sqlx::Error> {
+                        let kind: String = row.try_get("kind")?;
+                        Ok(tollgate_core::store::ExpiringKey {
+                            kind: if kind == "apikey" { "apikey" } else { "accesskey" },
+                            id: row.try_get("id")?,
+                            access_key: row.try_get("access_key")?,
+                            principal_id: PrincipalId(row.try_get("principal_id")?),
+                            principal: row.try_get("principal")?,
+                            expires_at: from_millis(row.try_get("expires_at")?),
+                        })
+                    };
+                    let decoded = (|| -> Result<_, sqlx::Error> {
+                        Ok(tollgate_core::store::Inventory {
+                            principals: count(principals.try_get("total")?),
+                            disabled_principals: count(principals.try_get("disabled")?),
+                            legacy_passwords: count(principals.try_get("legacy")?),
+                            api_keys,
+                            access_keys,
+                            expiring: count(expiring),
+                            expiring_first: first.iter().map(decode).collect::<Result<_, _>>()?,
+                        })
+                    })();
+                    decoded.map_err(store_error)
+                }
+            }
+
+            #[async_trait]
             impl KeyStore for This {
                 async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError> {
                     let key = key.clone();

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use tollgate_core::admin::SigningPolicy;
 use tollgate_core::clock::SharedClock;
 use tollgate_core::login::ServiceLimits;
+use tollgate_core::portal::{PortalSessions, SessionPolicy};
 use tollgate_core::{AdminService, LoginService, ServerKeys, Store, TokenPolicy};
 use tollgate_http::{AdminPlane, AppState, ContractMount, HttpSettings};
 use tollgate_store::{OpenMode, StoreOptions};
@@ -188,7 +189,7 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
         service.set_upstream(Arc::new(client));
     }
     let admin = Arc::new(
-        admin_service(config, store, keys, clock)?
+        admin_service(config, store, Arc::clone(&keys), Arc::clone(&clock))?
             .with_caches(Arc::clone(&service) as Arc<dyn tollgate_core::login::CacheControl>),
     );
     // The demo's credentials exist before any listener opens; its banner
@@ -196,6 +197,7 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
     let banner = if demo { Some(crate::demo::seed(&admin, &config.admin).await?) } else { None };
     service.warm_up().await.context("cannot read which keys exist")?;
     let mut background = vec![
+        service.spawn_tally_keeper(Duration::from_secs(30)),
         service.spawn_change_watcher(Duration::from_millis(500)),
         service.spawn_sweeper(Duration::from_secs(60), 1000),
         service.spawn_usage_flusher(Duration::from_secs(1)),
@@ -216,7 +218,23 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
     let mut state =
         AppState::new(Arc::clone(&service), metrics, config.public_url.clone(), config.trusted_proxies()?);
     if config.admin.enabled {
-        state = state.with_admin(AdminPlane { service: Arc::clone(&admin), role: config.admin.role.clone() });
+        let portal = Arc::new(PortalSessions::new(
+            Arc::clone(&service),
+            Arc::clone(admin.store()),
+            &keys,
+            SessionPolicy {
+                idle: config.admin.session_idle.0,
+                max: config.admin.session_max.0,
+                admin_role: config.admin.role.clone(),
+            },
+            Arc::clone(&clock),
+        ));
+        background.push(portal.spawn_sweeper(Duration::from_secs(60), 1000));
+        state = state.with_admin(AdminPlane {
+            service: Arc::clone(&admin),
+            role: config.admin.role.clone(),
+            portal,
+        });
     }
 
     // Every socket is bound (and every certificate loaded) before any is

@@ -19,6 +19,7 @@ mod migration;
 mod nginx;
 mod oauth2;
 mod ops;
+mod portal;
 mod protection;
 mod refresh;
 mod security;

@@ -25,8 +25,6 @@ use crate::http_util::{
 };
 use crate::metrics::{Outcome, record_login};
 
-const CONTRACT: &str = "accesskey";
-
 pub fn routes(path: &str) -> Router<AppState> {
     Router::new().route(path, post(login))
 }
@@ -47,7 +45,8 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
     }
     .await;
     record_login(
-        CONTRACT,
+        state.service.tally(),
+        Contract::AccessKey,
         result.as_ref().map_or_else(AccessKeyLoginError::outcome, |_| Outcome::Success),
         started,
     );

@@ -32,8 +32,6 @@ use crate::http_util::{
 };
 use crate::metrics::{Outcome, record_login};
 
-const CONTRACT: &str = "apikey";
-
 /// What the client sent, whichever format it came in.
 struct LoginRequest {
     user_login: Option<String>,
@@ -63,7 +61,8 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
     }
     .await;
     record_login(
-        CONTRACT,
+        state.service.tally(),
+        Contract::ApiKey,
         result.as_ref().map_or_else(ApiKeyLoginError::outcome, |_| Outcome::Success),
         started,
     );

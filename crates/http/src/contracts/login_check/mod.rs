@@ -23,8 +23,6 @@ use crate::metrics::{Outcome, record_login};
 /// Where the refresh endpoint lives (not in the document; our extension).
 pub const REFRESH_PATH: &str = "/v1/token/refresh";
 
-const CONTRACT: &str = "login_check";
-
 /// The contract's routes, with the login at `path`.
 pub fn routes(path: &str) -> Router<AppState> {
     Router::new().route(path, post(login_check)).route(REFRESH_PATH, post(refresh_token))
@@ -42,7 +40,7 @@ async fn login_check(State(state): State<AppState>, request: Request) -> Respons
         )
     }
     .await;
-    respond(result, started)
+    respond(&state, result, started)
 }
 
 async fn refresh_token(State(state): State<AppState>, request: Request) -> Response {
@@ -56,15 +54,15 @@ async fn refresh_token(State(state): State<AppState>, request: Request) -> Respo
         )
     }
     .await;
-    respond(result, started)
+    respond(&state, result, started)
 }
 
-fn respond(result: Result<SessionTokens, LoginCheckError>, started: Instant) -> Response {
+fn respond(state: &AppState, result: Result<SessionTokens, LoginCheckError>, started: Instant) -> Response {
     let outcome = match &result {
         Ok(_) => Outcome::Success,
         Err(err) => err.outcome(),
     };
-    record_login(CONTRACT, outcome, started);
+    record_login(state.service.tally(), Contract::LoginCheck, outcome, started);
     let mut response = match result {
         Ok(tokens) => Json(SessionResponse::of(&tokens)).into_response(),
         Err(err) => err.into_response(),
