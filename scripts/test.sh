@@ -58,3 +58,13 @@ if [ -n "${TEST_POSTGRES_URL:-}" ]; then
 else
   echo "== PostgreSQL tests skipped: set TEST_POSTGRES_URL to run them"
 fi
+
+# The Debian package end to end (builds the release binary and the .deb,
+# installs it, starts it with the packaged configuration, purges it). In CI
+# always; elsewhere on request, as it needs root for a real install.
+if [ "${CI:-}" = "true" ] || [ "${TOLLGATE_TEST_PACKAGE:-}" = "1" ]; then
+  echo "== the Debian package"
+  bash scripts/test-package.sh
+else
+  echo "== Debian package test skipped: CI=true or TOLLGATE_TEST_PACKAGE=1 runs it (scripts/test-package.sh)"
+fi
