@@ -377,6 +377,27 @@ pub async fn serve_binary(url: &str, env: &[(&str, &str)], args: &[&str]) -> Res
     })
 }
 
+impl Served {
+    /// The Prometheus text its admin listener's `/metrics` serves now.
+    pub async fn metrics(&self) -> String {
+        let response = reqwest::get(format!("{}/metrics", self.admin_base)).await.expect("metrics");
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("metrics text")
+    }
+}
+
+/// The sum of every series whose name (labels included) starts with
+/// `series` in a Prometheus text: `tollgate_lockouts_total`,
+/// `tollgate_legacy_credentials{format="bcrypt"}`. `None` if there is none.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    let values: Vec<f64> = text
+        .lines()
+        .filter(|line| line.starts_with(series) && !line.starts_with('#'))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
+}
+
 /// A port free now (for a server process that binds it next).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()

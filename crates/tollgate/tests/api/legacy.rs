@@ -111,17 +111,7 @@ async fn a_legacy_access_key_secret_logs_in_and_becomes_the_keyed_hash() {
     let served = serve_binary(&url, &[], &[]).await.expect("starts");
     let client = reqwest::Client::new();
     let legacy_left = || async {
-        let text = client
-            .get(format!("{}/metrics", served.admin_base))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        text.lines()
-            .find(|line| line.starts_with("tollgate_legacy_credentials{format=\"bcrypt\"}"))
-            .and_then(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        crate::helpers::metric(&served.metrics().await, "tollgate_legacy_credentials{format=\"bcrypt\"}")
     };
     let deadline = Instant::now() + Duration::from_secs(5);
     while legacy_left().await != Some(1.0) {

@@ -117,10 +117,7 @@ async fn logins_in_turn(app: &TestApp, body: &str, count: usize) -> Vec<(u16, St
 
 /// The value of a counter in Prometheus text (summed over its labels).
 fn metric(text: &str, name: &str) -> u64 {
-    text.lines()
-        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
+    crate::helpers::metric(text, name).unwrap_or(0.0) as u64
 }
 
 #[tokio::test]
@@ -130,10 +127,7 @@ async fn a_locked_name_costs_no_argon2_work_and_the_cli_lists_and_clears_it() {
     let env = [("TOLLGATE_PROTECTION__LOCKOUT_THRESHOLD", "3"), ("TOLLGATE_PROTECTION__LOCKOUT_BASE", "1h")];
     let served = serve_binary(&url, &env, &["--demo"]).await.expect("starts");
     let base = &served.base;
-    let admin_base = &served.admin_base;
-    let metrics = || async {
-        reqwest::get(format!("{admin_base}/metrics")).await.expect("metrics").text().await.expect("text")
-    };
+    let metrics = || served.metrics();
     for _ in 0..3 {
         assert_eq!(post(base, "/v1/login_check", "application/json", A_WRONG, &[]).await.status(), 401);
     }

@@ -296,21 +296,9 @@ async fn forged_tokens_and_keys_cost_no_database_lookup() {
     let env = [("TOLLGATE_PROTECTION__IP_FAILURES", "100000")];
     let served = serve_binary(&url, &env, &["--demo"]).await.expect("starts");
     let base = served.base.clone();
-    let admin_base = served.admin_base.clone();
-    let client = reqwest::Client::new();
     let lookups = || async {
-        let text = client
-            .get(format!("{admin_base}/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        text.lines()
-            .filter(|line| line.starts_with("tollgate_credential_lookups_total"))
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum::<u64>()
+        crate::helpers::metric(&served.metrics().await, "tollgate_credential_lookups_total").unwrap_or(0.0)
+            as u64
     };
     let before = lookups().await;
     let random = |bytes: usize| {

@@ -31,14 +31,7 @@ async fn healthz_readyz_and_metrics_answer() {
     }
     // What is sampled rather than counted shows after the next upkeep (1 s).
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
-    let metrics = client
-        .get(format!("{}/metrics", served.admin_base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = served.metrics().await;
     for needle in [
         "# HELP tollgate_logins_total ",
         "# HELP tollgate_tokens_issued_total ",
