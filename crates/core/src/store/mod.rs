@@ -6,6 +6,7 @@
 
 mod audit;
 mod credentials;
+mod import;
 mod keys;
 mod principals;
 mod tokens;
@@ -16,6 +17,10 @@ use async_trait::async_trait;
 
 pub use audit::AuditStore;
 pub use credentials::{CreatedCredentials, CredentialStore};
+pub use import::{
+    AccessKeyChange, ImportBatch, ImportFound, ImportLookup, ImportStore, ImportWritten, PrincipalChange,
+    StoredAccessKey, StoredApiKey,
+};
 pub use keys::KeyStore;
 pub use principals::PrincipalStore;
 pub use tokens::{NewSession, Rotation, Swept, TokenStore};
@@ -43,6 +48,12 @@ pub trait Database: Send + Sync + 'static {
 }
 
 /// Everything a node needs from its database.
-pub trait Store: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore + AuditStore {}
+pub trait Store:
+    Database + PrincipalStore + CredentialStore + TokenStore + KeyStore + AuditStore + ImportStore
+{
+}
 
-impl<T: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore + AuditStore> Store for T {}
+impl<T: Database + PrincipalStore + CredentialStore + TokenStore + KeyStore + AuditStore + ImportStore> Store
+    for T
+{
+}

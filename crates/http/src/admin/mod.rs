@@ -6,6 +6,7 @@
 mod audit;
 mod body;
 mod caller;
+mod import;
 mod keys;
 mod lockouts;
 mod openapi;
@@ -24,6 +25,7 @@ use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use import::MAX_IMPORT_BYTES;
 pub use openapi::document;
 pub use page::Page;
 pub use problem::Problem;
@@ -55,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/v1/lockouts", get(lockouts::list))
         .route("/admin/v1/lockouts/{name}", delete(lockouts::clear))
         .route("/admin/v1/audit-events", get(audit::list))
+        .route("/admin/v1/import", post(import::import_records))
         .route(OPENAPI_PATH, get(openapi::serve))
         .route(METRICS_PATH, get(crate::health::metrics))
         .fallback(not_found)

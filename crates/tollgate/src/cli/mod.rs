@@ -5,6 +5,7 @@
 mod accesskey;
 mod apikey;
 mod audit;
+mod import;
 mod keys;
 mod lockout;
 mod output;
@@ -86,6 +87,8 @@ pub enum Command {
     /// Read the audit trail
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Import principals, API keys and access keys from JSON Lines (FILE, or - for stdin)
+    Import(import::ImportArgs),
 }
 
 impl Cli {
@@ -158,6 +161,7 @@ impl Cli {
             Command::Audit(command) => {
                 command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
+            Command::Import(args) => args.run(&crate::server::open_admin(&config).await?, self.json).await,
         }
     }
 }
