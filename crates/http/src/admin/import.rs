@@ -88,19 +88,34 @@ pub(crate) async fn import_records(
         return Err(too_large());
     }
     let mut importer = admin.importer(ImportOptions { dry_run });
-    let broke_off = || Problem::invalid("", "The body did not arrive whole; the lines before were imported.");
-    loop {
+    let cut_off = loop {
         let frame = match tokio::time::timeout(BODY_PAUSE_LIMIT, body.frame()).await {
             Ok(Some(Ok(frame))) => frame,
-            Ok(None) => break,
-            Ok(Some(Err(_))) | Err(_) => return Err(broke_off()),
+            Ok(None) => break None,
+            Ok(Some(Err(_))) | Err(_) => {
+                break Some(Problem::invalid(
+                    "",
+                    "The body did not arrive whole; the lines before were imported (see the audit trail).",
+                ));
+            }
         };
         let Ok(data) = frame.into_data() else { continue };
         if importer.bytes_read() + data.len() as u64 > MAX_IMPORT_BYTES {
-            return Err(too_large());
+            break Some(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "The body is larger than {MAX_IMPORT_BYTES} bytes; the lines before were imported \
+                     (see the audit trail)."
+                ),
+            ));
         }
         importer.feed(&data).await?;
-    }
+    };
+    // Whatever was written is accounted for in the audit trail, also when
+    // the body was cut off.
     let report = importer.finish(&context, "admin API").await?;
-    Ok(axum::Json(ImportReportView::from(&report)))
+    match cut_off {
+        Some(problem) => Err(problem),
+        None => Ok(axum::Json(ImportReportView::from(&report))),
+    }
 }

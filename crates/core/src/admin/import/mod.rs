@@ -84,15 +84,6 @@ impl Importer<'_> {
         self.bytes
     }
 
-    /// Records read so far (decided or waiting for their batch).
-    pub fn records_read(&self) -> u64 {
-        let decided = [&self.report.principals, &self.report.api_keys, &self.report.access_keys]
-            .iter()
-            .map(|counts| counts.total())
-            .sum::<u64>();
-        decided + self.report.failed_lines() + self.pending.len() as u64
-    }
-
     /// Imports what is left and returns the report; records the import in
     /// the audit trail (one `import.run` row naming `source`, with the
     /// counts) unless it was a dry run.
@@ -103,7 +94,7 @@ impl Importer<'_> {
         let mut report = self.report;
         report.errors.sort_by_key(|error| error.line);
         if !self.options.dry_run {
-            let details = report.summary(false);
+            let details = report.summary();
             self.admin.audit(context, "import.run", source, Some(details)).await;
         }
         Ok(report)

@@ -92,13 +92,12 @@ impl ImportReport {
     }
 
     /// The counts, for the audit row (the errors' texts stay out of it).
-    pub(super) fn summary(&self, dry_run: bool) -> serde_json::Value {
+    pub(super) fn summary(&self) -> serde_json::Value {
         serde_json::json!({
             "principals": self.principals,
             "apiKeys": self.api_keys,
             "accessKeys": self.access_keys,
             "failedLines": self.failed_lines(),
-            "dryRun": dry_run,
         })
     }
 }

@@ -417,3 +417,123 @@ fn access_key(
     layers.done.put_access_key(StoredAccessKey { state, expires_at, ..existing });
     Ok(Outcome::Updated)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Principal;
+
+    fn keyed(secret: &[u8]) -> [u8; 32] {
+        crate::secret::keyed_hash(b"test pepper", secret)
+    }
+
+    fn record(line: &str) -> Record {
+        super::super::record::parse(line.as_bytes(), &keyed).expect(line)
+    }
+
+    fn stored_principal(name: &str) -> (Principal, String) {
+        let principal = Principal {
+            id: PrincipalId::new(),
+            name: name.to_owned(),
+            roles: vec!["r".into()],
+            realm: None,
+            attributes: BTreeMap::new(),
+            enabled: true,
+            created_at: crate::time_util::now(),
+            tokens_revoked_at: None,
+            lockout: Default::default(),
+            password_format: Some("argon2id".into()),
+        };
+        (principal, crate::names::collision_key(name))
+    }
+
+    /// Decides `lines` in order against `stored`.
+    fn decide(stored: &ImportFound, lines: &[&str]) -> (Vec<Result<Outcome, String>>, Plan) {
+        let stored = View::from_found(stored.clone());
+        let mut done = View::default();
+        let mut layers = Layers { done: &mut done, stored: &stored };
+        let mut plan = Plan::default();
+        let outcomes = lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                resolve(record(line), i as u64 + 1, &mut layers, &mut plan, crate::time_util::now()).1
+            })
+            .collect();
+        (outcomes, plan)
+    }
+
+    #[test]
+    fn an_import_tells_names_ids_and_owners_apart() {
+        let (alice, key) = stored_principal("alice");
+        let id = alice.id;
+        let stored = ImportFound { principals: vec![(alice, key)], ..Default::default() };
+        let (outcomes, plan) = decide(
+            &stored,
+            &[
+                r#"{"type":"principal","name":"ALICE"}"#,
+                &format!(r#"{{"type":"principal","name":"alice","id":"{}"}}"#, Uuid::new_v4()),
+                &format!(r#"{{"type":"principal","name":"bob","id":"{id}"}}"#),
+                r#"{"type":"principal","name":"alice","roles":["r"]}"#,
+                r#"{"type":"principal","name":"alice","password":{"format":"bcrypt","hash":"$2y$04$M8GDODMoGQLQRpkYCdoJh.lbiZPee3SZI32RcYK49XYTolDGwoRMm"}}"#,
+                r#"{"type":"principal","name":"carol"}"#,
+                &format!(r#"{{"type":"apikey","principal":"{id}","apiKey":"AAAAAAAAAAAAAAAAAAAAAA=="}}"#),
+                r#"{"type":"apikey","principal":"carol","apiKey":"AAAAAAAAAAAAAAAAAAAAAA=="}"#,
+                r#"{"type":"apikey","principal":"Carol","apiKey":"AAAAAAAAAAAAAAAAAAAAAQ=="}"#,
+            ],
+        );
+        let error = |i: usize| outcomes[i].clone().expect_err("an error");
+        assert!(error(0).contains("letter case"), "{}", error(0));
+        assert!(error(1).contains("exists already, with id"), "{}", error(1));
+        assert!(error(2).contains("belongs to another principal"), "{}", error(2));
+        assert_eq!(outcomes[3], Ok(Outcome::Unchanged), "the same roles");
+        assert_eq!(outcomes[4], Ok(Outcome::Unchanged), "a password is never replaced");
+        assert_eq!(outcomes[5], Ok(Outcome::Created));
+        assert_eq!(outcomes[6], Ok(Outcome::Created), "a principal named by its id");
+        assert!(error(7).contains("API key"), "a key of alice's is not carol's: {}", error(7));
+        assert!(error(8).contains("no principal"), "names are exact: {}", error(8));
+        assert_eq!(plan.batch.principals.len(), 1);
+        assert_eq!(plan.batch.api_keys.len(), 1);
+        assert!(plan.batch.principal_changes.is_empty() && !plan.changed);
+    }
+
+    #[test]
+    fn an_import_keeps_what_a_record_leaves_out_and_revoked_keys_stay_revoked() {
+        let (alice, key) = stored_principal("alice");
+        let owner = alice.id;
+        let revoked = StoredAccessKey {
+            id: CredentialId(Uuid::new_v4()),
+            principal_id: owner,
+            access_key: "a".repeat(40),
+            state: AccessKeyState::Revoked,
+            expires_at: None,
+        };
+        let stored =
+            ImportFound { principals: vec![(alice, key)], access_keys: vec![revoked], ..Default::default() };
+        let access_key = |extra: &str| {
+            format!(r#"{{"type":"accesskey","principal":"alice","accessKey":"{}"{extra}}}"#, "a".repeat(40))
+        };
+        let (outcomes, plan) = decide(
+            &stored,
+            &[
+                r#"{"type":"principal","name":"alice","realm":"Partner"}"#,
+                r#"{"type":"principal","name":"alice","enabled":true}"#,
+                &access_key(r#","secret":"another""#),
+                &access_key(r#","state":"active""#),
+                &format!(r#"{{"type":"accesskey","principal":"alice","accessKey":"{}"}}"#, "b".repeat(40)),
+            ],
+        );
+        assert_eq!(outcomes[0], Ok(Outcome::Updated));
+        assert_eq!(outcomes[1], Ok(Outcome::Unchanged), "enabled already");
+        assert_eq!(outcomes[2], Ok(Outcome::Unchanged), "the secret Tollgate holds stays");
+        assert!(outcomes[3].clone().expect_err("final").contains("revoked, which is final"));
+        assert!(outcomes[4].clone().expect_err("no secret").contains(r#"needs "secret" or "secretHash""#));
+        let change = &plan.batch.principal_changes[0];
+        let profile = change.profile.as_ref().expect("a profile change");
+        assert_eq!(
+            (profile.roles.clone(), profile.realm.clone()),
+            (vec!["r".to_owned()], Some("Partner".into()))
+        );
+        assert!(plan.changed);
+    }
+}
