@@ -5,8 +5,9 @@
 # bcrypt password, then times `tollgate import` (release build) into a fresh
 # SQLite database and, when a PostgreSQL URL is given (first argument or
 # TEST_POSTGRES_URL), into a fresh schema there. Prints records/s, the wall
-# time and the importer's peak resident memory (/usr/bin/time -v), then the
-# same file again (every record unchanged: the idempotent re-run).
+# time and the importer's peak resident memory (/usr/bin/time -v): a dry run
+# (SQLite), the import, and the same file again (every record unchanged:
+# the idempotent re-run).
 #
 # The bcrypt hashes are a few real ones (the frameworks' published vectors,
 # as in crates/legacy/tests/vectors.rs), reused: an import stores a hash as
@@ -16,8 +17,9 @@ cd "$(dirname "$0")/.."
 COUNT="${IMPORT_PRINCIPALS:-1000000}"
 POSTGRES_URL="${1:-${TEST_POSTGRES_URL:-}}"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
-cargo build --release --locked -q -p tollgate
-TOLLGATE="${CARGO_TARGET_DIR:-$PWD/target}/release/tollgate"
+# TOLLGATE_BIN: a binary to time instead of building the release one.
+if [ -z "${TOLLGATE_BIN:-}" ]; then cargo build --release --locked -q -p tollgate; fi
+TOLLGATE="${TOLLGATE_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/tollgate}"
 WORK="$(mktemp -d "${IMPORT_DIR:-/tmp}/tollgate-import.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -45,9 +47,10 @@ PY
 SIZE_MB=$(( $(stat -c %s "$WORK/principals.jsonl") / 1024 / 1024 ))
 echo "file: $COUNT principals, $SIZE_MB MiB"
 
-run() { # BACKEND URL PASS
+run() { # BACKEND URL PASS [IMPORT FLAGS…]
   local backend=$1 url=$2 pass=$3
-  /usr/bin/time -v "$TOLLGATE" --database "$url" import "$WORK/principals.jsonl" --json \
+  shift 3
+  /usr/bin/time -v "$TOLLGATE" --database "$url" import "$WORK/principals.jsonl" --json "$@" \
     >"$WORK/report.json" 2>"$WORK/time.txt" || { cat "$WORK/time.txt"; exit 1; }
   python3 - "$backend" "$pass" "$COUNT" "$WORK/report.json" "$WORK/time.txt" <<'PY'
 import json, re, sys
@@ -69,8 +72,10 @@ echo "| backend | run | records | seconds | records/s | peak RSS MiB | CPU | cre
 echo "|---|---|---:|---:|---:|---:|---:|---|"
 SQLITE="sqlite://$WORK/import.db"
 "$TOLLGATE" --database "$SQLITE" migrate >/dev/null
-run sqlite first "$SQLITE"
-run sqlite again "$SQLITE"
+# A dry run first, into the empty database: it keeps what it would create.
+run sqlite "$SQLITE" "dry run" --dry-run
+run sqlite "$SQLITE" first
+run sqlite "$SQLITE" again
 echo "| sqlite | database size | $(du -m "$WORK/import.db" | cut -f1) MiB | | | | | |"
 
 if [ -n "$POSTGRES_URL" ]; then
@@ -80,6 +85,6 @@ if [ -n "$POSTGRES_URL" ]; then
   case "$POSTGRES_URL" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
   PG="${POSTGRES_URL}${SEP}options=-csearch_path%3D${SCHEMA}"
   "$TOLLGATE" --database "$PG" migrate >/dev/null
-  run postgres first "$PG"
-  run postgres again "$PG"
+  run postgres "$PG" first
+  run postgres "$PG" again
 fi

@@ -35,9 +35,17 @@ pub(super) struct PrincipalState {
     name: String,
     roles: Vec<String>,
     realm: Option<String>,
-    attributes: BTreeMap<String, String>,
+    /// Sorted by key: a map's worth without a B-tree node per principal,
+    /// which a dry run keeps for every principal it would create.
+    attributes: Vec<(String, String)>,
     enabled: bool,
     has_password: bool,
+}
+
+impl PrincipalState {
+    fn attributes_map(&self) -> BTreeMap<String, String> {
+        self.attributes.iter().cloned().collect()
+    }
 }
 
 /// Principals and keys, findable the ways records name them.
@@ -61,7 +69,7 @@ impl View {
                 name: principal.name,
                 roles: principal.roles,
                 realm: principal.realm,
-                attributes: principal.attributes,
+                attributes: principal.attributes.into_iter().collect(),
                 enabled: principal.enabled,
                 has_password: principal.password_format.is_some(),
             };
@@ -245,7 +253,7 @@ fn principal(
             name: p.name,
             roles: p.roles.unwrap_or_default(),
             realm: p.realm.flatten(),
-            attributes: p.attributes.unwrap_or_default(),
+            attributes: p.attributes.unwrap_or_default().into_iter().collect(),
             enabled: p.enabled.unwrap_or(true),
             has_password: p.password.is_some(),
         };
@@ -255,7 +263,7 @@ fn principal(
             name_key: p.name_key.clone(),
             roles: state.roles.clone(),
             realm: state.realm.clone(),
-            attributes: state.attributes.clone(),
+            attributes: state.attributes_map(),
             password: p.password,
             enabled: state.enabled,
             created_at: now,
@@ -268,11 +276,11 @@ fn principal(
     let profile = PrincipalProfile {
         roles: p.roles.unwrap_or_else(|| existing.roles.clone()),
         realm: p.realm.unwrap_or_else(|| existing.realm.clone()),
-        attributes: p.attributes.unwrap_or_else(|| existing.attributes.clone()),
+        attributes: p.attributes.unwrap_or_else(|| existing.attributes_map()),
     };
     let profile_changed = profile.roles != existing.roles
         || profile.realm != existing.realm
-        || profile.attributes != existing.attributes;
+        || !profile.attributes.iter().eq(existing.attributes.iter().map(|(k, v)| (k, v)));
     let enabled = p.enabled.filter(|enabled| *enabled != existing.enabled);
     // Never a password over one Tollgate holds: only where there is none.
     let password = p.password.filter(|_| !existing.has_password);
@@ -283,7 +291,7 @@ fn principal(
     let updated = PrincipalState {
         roles: profile.roles.clone(),
         realm: profile.realm.clone(),
-        attributes: profile.attributes.clone(),
+        attributes: profile.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         enabled: enabled.unwrap_or(existing.enabled),
         has_password: existing.has_password || password.is_some(),
         ..existing
