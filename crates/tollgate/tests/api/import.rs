@@ -600,3 +600,42 @@ async fn tollgate_import_reports_bad_lines_by_number_imports_the_good_ones_and_e
     assert!(text.contains("dry run") && text.contains("line 2: not valid JSON"), "{text}");
     assert!(text.contains("principals:  0 created, 0 updated, 2 unchanged"), "{text}");
 }
+
+/// Sends `head` (request line and headers) and `body` on a connection of its
+/// own, closes its sending half, and returns the whole answer.
+async fn raw_exchange(app: &TestApp, head: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let address = app.admin_url("").trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(body.as_bytes()).await.expect("body");
+    stream.shutdown().await.expect("shutdown");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("answer");
+    answer
+}
+
+#[tokio::test]
+async fn an_import_body_over_a_gibibyte_is_refused_and_one_cut_off_still_counts() {
+    let app = TestApp::spawn_demo_with(|_| {}).await;
+    let token = app.login("admin", "admin").await["token"].as_str().expect("token").to_owned();
+    let head = |length: u64| {
+        format!(
+            "POST /admin/v1/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: {NDJSON}\r\nContent-Length: {length}\r\n\r\n"
+        )
+    };
+    let answer = raw_exchange(&app, &head(1024 * 1024 * 1024 + 1), "").await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+
+    // The client goes away after one line of a longer body: that line is
+    // imported, the answer says the body broke off, the audit row counts it.
+    let line = lines(&[json!({ "type": "principal", "name": "olga" })]);
+    let answer = raw_exchange(&app, &head(10_000), &line).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("did not arrive whole"), "{answer}");
+    let admin = AdminApi::as_admin(&app).await;
+    assert_eq!(admin.get("/admin/v1/principals/olga").await.status, 200);
+    let audit = admin.get("/admin/v1/audit-events?action=import.run").await.json();
+    assert_eq!(audit["items"][0]["details"]["principals"], counts(1, 0, 0), "{audit}");
+}
