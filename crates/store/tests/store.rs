@@ -713,3 +713,101 @@ async fn the_inventory_counts_principals_and_keys_by_state_and_lists_those_expir
         assert_eq!(both.iter().map(|key| key.id).collect::<Vec<_>>(), [sooner.id.0, soon.id.0], "{backend}");
     }
 }
+
+/// The bulk import's storage: a batch inserts what is free (a row whose
+/// name or id is taken is left out, and so are its keys), never replaces a
+/// password, moves the change counter, and the lookup finds every row a
+/// batch may name in one go.
+#[tokio::test]
+async fn import_batches_insert_what_is_free_and_never_replace_a_password() {
+    use tollgate_core::model::{
+        AccessKeyRecord, AccessKeyState, ApiKeyRecord, CredentialId, PrincipalId, PrincipalProfile,
+    };
+    use tollgate_core::store::{AccessKeyChange, ImportBatch, ImportLookup, PrincipalChange};
+
+    let api_key = |principal: PrincipalId, byte: u8| ApiKeyRecord {
+        id: CredentialId(Uuid::new_v4()),
+        principal_id: principal,
+        key_hash: [byte; 32],
+        created_at: now(),
+        expires_at: None,
+    };
+    let bcrypt =
+        StoredPassword { format: "bcrypt".into(), hash: r#"{"format":"bcrypt","hash":"$2y$04$x"}"#.into() };
+    for (backend, store, _dir) in backends().await {
+        let held = store.create_principal(principal("held")).await.expect(backend);
+        let fresh = principal("fresh");
+        // Named like `held` but another id: somebody else got there first.
+        let clash = NewPrincipal { id: PrincipalId::new(), ..principal("HELD") };
+        let access_key = AccessKeyRecord {
+            id: CredentialId(Uuid::new_v4()),
+            principal_id: held.id,
+            access_key: "a".repeat(40),
+            secret_hash: [0; 32],
+            state: AccessKeyState::Pending,
+            created_at: now(),
+            expires_at: None,
+            legacy_secret: Some(bcrypt.clone()),
+        };
+        let profile =
+            PrincipalProfile { roles: vec!["imported".into()], realm: None, attributes: Default::default() };
+        let batch = ImportBatch {
+            principals: vec![fresh.clone(), clash.clone()],
+            api_keys: vec![api_key(fresh.id, 1), api_key(clash.id, 2)],
+            access_keys: vec![access_key.clone()],
+            principal_changes: vec![PrincipalChange {
+                id: held.id,
+                profile: Some(profile.clone()),
+                enabled: None,
+                password: Some(bcrypt.clone()),
+            }],
+            ..Default::default()
+        };
+        let counter = store.change_counter().await.expect(backend);
+        let written = store.import_batch(batch.clone()).await.expect(backend);
+        assert_eq!(written.principals, [fresh.id], "{backend}");
+        assert_eq!(
+            written.api_keys,
+            [batch.api_keys[0].id],
+            "{backend}: the clashing principal's key is left out"
+        );
+        assert_eq!(written.access_keys, [access_key.id], "{backend}");
+        assert!(store.change_counter().await.expect(backend) > counter, "{backend}");
+        let (after, password) = store.password_of("held").await.expect(backend).expect(backend);
+        assert_eq!(after.roles, profile.roles, "{backend}");
+        assert_eq!(password.map(|p| p.format), Some("argon2id".into()), "{backend}: never replaced");
+
+        let found = store
+            .import_lookup(&ImportLookup {
+                principal_ids: vec![fresh.id],
+                principal_name_keys: vec!["held".into(), "nobody".into()],
+                api_key_hashes: vec![[1; 32], [2; 32]],
+                access_keys: vec!["a".repeat(40)],
+                access_key_ids: vec![access_key.id],
+                ..Default::default()
+            })
+            .await
+            .expect(backend);
+        let mut names: Vec<_> =
+            found.principals.iter().map(|(p, key)| (p.name.clone(), key.clone())).collect();
+        names.sort();
+        assert_eq!(names, [("fresh".into(), "fresh".into()), ("held".into(), "held".into())], "{backend}");
+        assert_eq!(found.api_keys.len(), 1, "{backend}");
+        assert_eq!(found.access_keys.len(), 1, "{backend}");
+        assert_eq!(found.access_keys[0].state, AccessKeyState::Pending, "{backend}");
+
+        // Once more: every row is there, nothing goes in; a state change
+        // and an expiry apply, but not to a revoked key.
+        let again =
+            store.import_batch(ImportBatch { principal_changes: vec![], ..batch }).await.expect(backend);
+        assert!(again.principals.is_empty() && again.api_keys.is_empty() && again.access_keys.is_empty());
+        let revoke = |state| ImportBatch {
+            access_key_changes: vec![AccessKeyChange { id: access_key.id, state, expires_at: None }],
+            ..Default::default()
+        };
+        store.import_batch(revoke(AccessKeyState::Revoked)).await.expect(backend);
+        store.import_batch(revoke(AccessKeyState::Active)).await.expect(backend);
+        let key = store.find_access_key(&"a".repeat(40)).await.expect(backend).expect(backend);
+        assert_eq!(key.state, AccessKeyState::Revoked, "{backend}: revoked is final");
+    }
+}

@@ -6,6 +6,7 @@
 mod access_keys;
 mod api_keys;
 mod audit_trail;
+mod import;
 mod lockouts;
 mod overview;
 mod principals;
@@ -28,6 +29,10 @@ use crate::store::Store;
 pub use access_keys::{AccessKeySpec, CreatedAccessKey};
 pub use api_keys::IssuedApiKey;
 pub use audit_trail::MAX_PAGE;
+pub use import::{
+    BATCH_RECORDS, ImportCounts, ImportOptions, ImportReport, Importer, LineError, MAX_LINE_BYTES,
+    MAX_LISTED_ERRORS,
+};
 pub use lockouts::Lockout;
 pub use principals::{AttributesPatch, MAX_PRINCIPALS_PAGE, PrincipalPatch, PrincipalSpec, RESERVED_CLAIMS};
 pub use signing_keys::{SigningKeyState, SigningKeyStatus};

@@ -94,7 +94,7 @@ fn plain_text(text: &str) -> bool {
 }
 
 /// Checks an operator's principal, and puts its name in normal form (NFC).
-fn check_spec(spec: &mut PrincipalSpec, rule: PasswordRule) -> Result<(), AdminError> {
+pub(super) fn check_spec(spec: &mut PrincipalSpec, rule: PasswordRule) -> Result<(), AdminError> {
     spec.name = crate::names::canonical_new_name(&spec.name)
         .map_err(|err| invalid("name", format!("invalid principal name: {err}")))?;
     for role in &spec.roles {

@@ -7,6 +7,7 @@
 mod audit;
 mod credentials;
 mod inventory;
+mod import;
 mod keys;
 mod portal_sessions;
 mod principals;
@@ -19,6 +20,10 @@ use async_trait::async_trait;
 pub use audit::AuditStore;
 pub use credentials::{CreatedCredentials, CredentialStore};
 pub use inventory::{ExpiringKey, Inventory, InventoryStore};
+pub use import::{
+    AccessKeyChange, ImportBatch, ImportFound, ImportLookup, ImportStore, ImportWritten, PrincipalChange,
+    StoredAccessKey, StoredApiKey,
+};
 pub use keys::KeyStore;
 pub use portal_sessions::{PortalSessionRecord, PortalSessionStore};
 pub use principals::PrincipalStore;
@@ -68,6 +73,7 @@ pub trait Store:
     + AuditStore
     + PortalSessionStore
     + InventoryStore
+    + ImportStore
 {
 }
 
@@ -79,7 +85,8 @@ impl<
         + KeyStore
         + AuditStore
         + PortalSessionStore
-        + InventoryStore,
+        + InventoryStore
+        + ImportStore,
 > Store for T
 {
 }

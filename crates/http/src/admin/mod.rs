@@ -6,6 +6,7 @@
 mod audit;
 mod body;
 mod caller;
+mod import;
 mod keys;
 mod lockouts;
 mod openapi;
@@ -25,6 +26,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub(crate) use keys::MAX_GRACE_SECONDS;
+pub use import::MAX_IMPORT_BYTES;
 pub use openapi::document;
 pub use page::Page;
 pub use problem::Problem;
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/v1/lockouts", get(lockouts::list))
         .route("/admin/v1/lockouts/{name}", delete(lockouts::clear))
         .route("/admin/v1/audit-events", get(audit::list))
+        .route("/admin/v1/import", post(import::import_records))
         .route(OPENAPI_PATH, get(openapi::serve))
         .route(METRICS_PATH, get(crate::health::metrics))
         .merge(crate::portal::routes())

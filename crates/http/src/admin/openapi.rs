@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder}
 use utoipa::{Modify, OpenApi};
 
 use super::problem::PROBLEM_JSON;
-use super::{OPENAPI_PATH, audit, keys, lockouts, principals, signing_keys, tokens};
+use super::{OPENAPI_PATH, audit, import, keys, lockouts, principals, signing_keys, tokens};
 use crate::health::METRICS_PATH;
 
 #[derive(OpenApi)]
@@ -18,7 +18,8 @@ use crate::health::METRICS_PATH;
     info(
         title = "Tollgate admin API",
         description = "The management plane of Tollgate (DESIGN.md §8): principals, their API keys and \
-                       access keys, token revocation, signing keys, lockouts and the audit trail. Every \
+                       access keys, token revocation, signing keys, lockouts, the audit trail and the bulk \
+                       import of the legacy systems' records (§10). Every \
                        operation but this document and /metrics takes `Authorization: Bearer <token>`: \
                        any Tollgate token of an enabled principal holding the admin role.",
     ),
@@ -31,6 +32,7 @@ use crate::health::METRICS_PATH;
         signing_keys::list, signing_keys::rotate,
         lockouts::list, lockouts::clear,
         audit::list,
+        import::import_records,
         serve, metrics,
     ),
     components(schemas(super::problem::Problem, super::problem::FieldError)),

@@ -272,3 +272,67 @@ impl From<&AuditRecord> for AuditEventView {
         }
     }
 }
+
+/// How the records of one kind fared in an import.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportCountsView {
+    #[schema(minimum = 0)]
+    pub created: u64,
+    /// Existed; the record changed its roles, realm, attributes, enabled,
+    /// state or expiry (never its password or secret).
+    #[schema(minimum = 0)]
+    pub updated: u64,
+    /// Existed as the record describes it (a password or secret Tollgate
+    /// holds is never replaced).
+    #[schema(minimum = 0)]
+    pub unchanged: u64,
+}
+
+impl From<&tollgate_core::admin::ImportCounts> for ImportCountsView {
+    fn from(counts: &tollgate_core::admin::ImportCounts) -> Self {
+        Self { created: counts.created, updated: counts.updated, unchanged: counts.unchanged }
+    }
+}
+
+/// A line of the import that was not imported.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportErrorView {
+    /// Counted from 1.
+    #[schema(minimum = 1)]
+    pub line: u64,
+    /// Why; never a secret from the line.
+    pub error: String,
+}
+
+/// What an import did (a dry run: would do).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReportView {
+    pub principals: ImportCountsView,
+    pub api_keys: ImportCountsView,
+    pub access_keys: ImportCountsView,
+    /// The lines that failed, by line number (at most 10 000 listed).
+    pub errors: Vec<ImportErrorView>,
+    /// Failed lines beyond those listed; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub errors_not_listed: Option<u64>,
+}
+
+impl From<&tollgate_core::admin::ImportReport> for ImportReportView {
+    fn from(report: &tollgate_core::admin::ImportReport) -> Self {
+        Self {
+            principals: (&report.principals).into(),
+            api_keys: (&report.api_keys).into(),
+            access_keys: (&report.access_keys).into(),
+            errors: report
+                .errors
+                .iter()
+                .map(|error| ImportErrorView { line: error.line, error: error.error.clone() })
+                .collect(),
+            errors_not_listed: (report.errors_not_listed > 0).then_some(report.errors_not_listed),
+        }
+    }
+}

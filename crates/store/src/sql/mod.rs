@@ -4,6 +4,7 @@
 //! core's storage traits, written once and instantiated per sqlx driver by
 //! `sql_store!` (see `store_impl.rs`).
 
+mod import_impl;
 pub(crate) mod queries;
 mod store_impl;
 
@@ -18,6 +19,7 @@ use tollgate_core::secret::TokenHash;
 use tollgate_core::store::NewSession;
 use uuid::Uuid;
 
+pub(crate) use import_impl::import_store;
 pub(crate) use store_impl::sql_store;
 
 use crate::group_commit::GroupCommit;

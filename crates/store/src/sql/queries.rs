@@ -327,3 +327,32 @@ pub(crate) const LIST_EXPIRING_KEYS: &str = "SELECT 'apikey' AS kind, k.id AS id
     FROM access_keys k JOIN principals p ON p.id = k.principal_id \
     WHERE k.state = 'active' AND k.expires_at > $1 AND k.expires_at <= $2 \
     ORDER BY expires_at LIMIT $3";
+/// The bulk import's lookups: `WHERE` and the `IN` lists are appended.
+pub(crate) static IMPORT_PRINCIPALS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {PRINCIPAL_COLUMNS}, p.name_key FROM principals p WHERE "));
+pub(crate) const IMPORT_API_KEYS: &str =
+    "SELECT id, principal_id, key_hash, expires_at, revoked_at FROM api_keys WHERE ";
+pub(crate) const IMPORT_ACCESS_KEYS: &str =
+    "SELECT id, principal_id, access_key, state, expires_at FROM access_keys WHERE ";
+
+/// The bulk import's inserts: `VALUES` and the conflict clause are appended
+/// (a row whose name, id or key is taken is left out, and `RETURNING` tells
+/// which went in).
+pub(crate) const IMPORT_INSERT_PRINCIPALS: &str = "INSERT INTO principals \
+    (id, name, roles, realm, attributes, enabled, password_hash, created_at, name_key, password_format) ";
+pub(crate) const IMPORT_INSERT_API_KEYS: &str =
+    "INSERT INTO api_keys (id, principal_id, key_hash, created_at, expires_at) ";
+pub(crate) const IMPORT_INSERT_ACCESS_KEYS: &str = "INSERT INTO access_keys \
+    (id, principal_id, access_key, secret_hash, state, created_at, expires_at, secret_format, secret_legacy) ";
+pub(crate) const INSERTED_IDS: &str = " ON CONFLICT DO NOTHING RETURNING id";
+
+/// An imported password, only where none is held: an import never replaces
+/// one, even when a password was set between its lookup and its commit.
+pub(crate) const IMPORT_SET_PASSWORD: &str = "UPDATE principals SET password_hash = $2, password_format = $3 \
+    WHERE id = $1 AND password_hash IS NULL";
+
+pub(crate) const IMPORT_API_KEY_EXPIRY: &str =
+    "UPDATE api_keys SET expires_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+
+pub(crate) const IMPORT_ACCESS_KEY_CHANGE: &str =
+    "UPDATE access_keys SET state = $2, expires_at = $3 WHERE id = $1 AND state <> 'revoked'";

@@ -44,6 +44,7 @@ macro_rules! sql_store {
             };
 
             type This = SqlStore<$driver>;
+            type Db = $db;
             type Tokens = <$driver as Driver>::Tokens;
             type Conn = <$db as sqlx::Database>::Connection;
             type DbRow = <$db as sqlx::Database>::Row;
@@ -348,6 +349,8 @@ macro_rules! sql_store {
                     .bind(new.password.as_ref().map(|password| password.format.as_str()))
                     .bind(new.enabled)
             }
+
+            crate::sql::import_store!();
 
             #[async_trait]
             impl Database for This {

@@ -6,6 +6,7 @@ mod accesskey;
 mod apikey;
 mod audit;
 mod config_show;
+mod import;
 mod keys;
 mod lockout;
 mod output;
@@ -95,6 +96,8 @@ pub enum Command {
     /// Show the effective configuration
     #[command(subcommand)]
     Config(config_show::ConfigCommand),
+    /// Import principals, API keys and access keys from JSON Lines (FILE, or - for stdin)
+    Import(import::ImportArgs),
 }
 
 impl Cli {
@@ -202,6 +205,7 @@ impl Cli {
             Command::Audit(command) => {
                 command.run(&crate::server::open_admin(&config).await?, self.json).await
             }
+            Command::Import(args) => args.run(&crate::server::open_admin(&config).await?, self.json).await,
         }
     }
 }

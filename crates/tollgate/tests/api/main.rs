@@ -12,6 +12,7 @@ mod cluster;
 mod faults;
 mod forward_auth;
 mod helpers;
+mod import;
 mod jwks;
 mod legacy;
 mod login_check;

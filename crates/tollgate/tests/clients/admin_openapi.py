@@ -42,9 +42,12 @@ def main() -> int:
         "--workers", "1",
         "--no-color",
     ]
+    # JSON Lines bodies (the import) go as text: a serializer from the hooks.
+    hooks = os.path.join(os.path.dirname(os.path.abspath(__file__)), "admin_openapi_hooks.py")
+    env = dict(os.environ, SCHEMATHESIS_HOOKS=hooks)
     # Schemathesis keeps a cache where it runs: somewhere that goes away.
     with tempfile.TemporaryDirectory() as scratch:
-        run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=scratch)
+        run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=scratch, env=env)
     print(run.stdout[-6000:])
     print(run.stderr[-3000:], file=sys.stderr)
     if run.returncode != 0:

@@ -46,6 +46,7 @@ async fn the_document_needs_no_token_and_covers_every_endpoint() {
         "GET /admin/v1/lockouts",
         "DELETE /admin/v1/lockouts/{name}",
         "GET /admin/v1/audit-events",
+        "POST /admin/v1/import",
         "GET /admin/v1/openapi.json",
         "GET /metrics",
     ];
