@@ -17,6 +17,9 @@ set -euo pipefail
 # The admin listener (127.0.0.1:8081 by default) on a port of its own: a
 # benchmark must not collide with a Tollgate already running here.
 export TOLLGATE_ADMIN__LISTEN="${TOLLGATE_ADMIN__LISTEN:-127.0.0.1:0}"
+# Request handling, not log writing: the access log (one line per request,
+# on by default) is off here, and its cost measured on its own below.
+export TOLLGATE_LOG__ACCESS="${TOLLGATE_LOG__ACCESS:-false}"
 cd "$(dirname "$0")/.."
 BENCH_DIR="$PWD/bench"; export BENCH_DIR
 SECONDS_PER_RUN="${BENCH_SECONDS:-8}"
@@ -42,15 +45,18 @@ C_BODY='{"accessKey":"986d8167a9b9a15e37db4ab4ad50877b01347a94","secret":"79bPqa
 B_JSON='{"Result":null,"UserLogin":"John.Doo","ApiKey":"hDn/LFXIPESM036W+s7VKg=="}'
 B_XML='<Request><UserLogin>John.Doo</UserLogin><ApiKey>hDn/LFXIPESM036W+s7VKg==</ApiKey></Request>'
 A_BODY='{"username":"user","password":"1234"}'
+A_WRONG='{"username":"user","password":"wrong"}'
+A_UNKNOWN='{"username":"nobody-at-all","password":"wrong"}'
 WRONG_SECRET="79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN/emwjFCuAfX"
 C_WRONG="{\"accessKey\":\"986d8167a9b9a15e37db4ab4ad50877b01347a94\",\"secret\":\"$WRONG_SECRET\"}"
 CLIENT="client_id=986d8167a9b9a15e37db4ab4ad50877b01347a94&client_secret=79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN%2FemwjFCuAfq"
 
-start_server() { # $1: database URL, or "calibrate" for the reference handlers
-  if [ "$1" = calibrate ]; then
+start_server() { # $1: database URL, or "calibrate" for the reference handlers; then VAR=VALUE...
+  local url=$1; shift
+  if [ "$url" = calibrate ]; then
     "$CALIBRATE_BIN" "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
   else
-    "$BIN" serve --demo --listen "127.0.0.1:$PORT" --database "$1" >"$WORK/server.log" 2>&1 &
+    env "$@" "$BIN" serve --demo --listen "127.0.0.1:$PORT" --database "$url" >"$WORK/server.log" 2>&1 &
   fi
   SERVER_PID=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null && return; sleep 0.1; done
@@ -126,6 +132,34 @@ for backend in $BACKENDS; do
   run "A: password login, 1 connection" 1 post_json.lua /v1/login_check "BODY=$A_BODY"
   run "A: password login" "$CONNECTIONS" post_json.lua /v1/login_check "BODY=$A_BODY"
   stop_server
+
+  # Abuse protection (DESIGN.md §9), on a server of its own: clients behind
+  # a trusted proxy, so that X-Forwarded-For tells their addresses apart.
+  # A wrong-password flood from one address (64 connections) while a
+  # legitimate client logs in from another; then, with the limits out of
+  # the way, an unknown name against a known name with a wrong password,
+  # unlocked and then locked (one connection: no queueing).
+  start_server "$url" TOLLGATE_PROTECTION__TRUSTED_PROXIES=127.0.0.1/32
+  (run "A flood: wrong passwords from 10.0.0.1" "$CONNECTIONS" post_json.lua /v1/login_check REFUSED=1 \
+       "BODY=$A_WRONG" FORWARDED_FOR=10.0.0.1) &
+  flood=$!
+  run "A: legitimate logins from 10.0.0.2 during the flood, 4 connections" 4 post_json.lua /v1/login_check \
+      "BODY=$A_BODY" FORWARDED_FOR=10.0.0.2
+  wait "$flood"
+  stop_server
+  start_server "$url" TOLLGATE_PROTECTION__IP_FAILURES=1000000000 TOLLGATE_PROTECTION__LOCKOUT_THRESHOLD=1000000000
+  run "A: unknown names, wrong password, 1 connection" 1 login_random_name.lua /v1/login_check REFUSED=1 PASSWORD=wrong
+  run "A: known name, wrong password, 1 connection" 1 post_json.lua /v1/login_check REFUSED=1 "BODY=$A_WRONG"
+  stop_server
+  start_server "$url" TOLLGATE_PROTECTION__IP_FAILURES=1000000000
+  run "A: a locked unknown name, 1 connection" 1 post_json.lua /v1/login_check REFUSED=1 "BODY=$A_UNKNOWN"
+  run "A: a locked known name, 1 connection" 1 post_json.lua /v1/login_check REFUSED=1 "BODY=$A_WRONG"
+  stop_server
+  # What the access log costs (on by default; off in every run above).
+  start_server "$url" TOLLGATE_LOG__ACCESS=true
+  run "GET /healthz, access log on" "$CONNECTIONS" get.lua /healthz
+  run "verify: A token, access log on" "$CONNECTIONS" get.lua /auth/verify "AUTHORIZATION=Bearer $A_TOKEN"
+  stop_server
   table "$backend"
   python3 - "$WORK/results" <<'PY'
 import json, os, sys
@@ -137,6 +171,15 @@ ideal = cores / (one["p50_ms"] / 1000)
 rate = many["ok"] / many["seconds"]
 print(f"\nA: one argon2id verify ≈ {one['p50_ms']:.1f} ms → ideal {ideal:.0f} logins/s on {cores} cores; "
       f"measured {rate:.0f}/s = {rate / ideal:.0%}, {many['non2xx']} shed with 503, p99 {many['p99_ms']:.1f} ms")
+legit = json.loads(rows["A: legitimate logins from 10.0.0.2 during the flood, 4 connections"])
+flood = json.loads(rows["A flood: wrong passwords from 10.0.0.1"])
+print(f"A under a wrong-password flood from one address: legitimate logins {legit['ok'] / legit['seconds']:.0f}/s, "
+      f"p99 {legit['p99_ms']:.1f} ms, {legit['non2xx']} refused; the flood {flood['requests']} requests")
+for pair in (("A: unknown names, wrong password, 1 connection", "A: known name, wrong password, 1 connection"),
+             ("A: a locked unknown name, 1 connection", "A: a locked known name, 1 connection")):
+    a, b = (json.loads(rows[name]) for name in pair)
+    print(f"{pair[0]} vs {pair[1]}, median: {a['p50_ms'] * 1000:.0f} µs vs {b['p50_ms'] * 1000:.0f} µs "
+          f"({a['p50_ms'] / b['p50_ms'] - 1:+.1%})")
 unknown = json.loads(rows["C: unknown access keys (401), 1 connection"])
 wrong = json.loads(rows["C: known key, wrong secret (401), 1 connection"])
 print(f"C refusals, median: unknown key {unknown['p50_ms'] * 1000:.0f} µs, known key with a wrong secret "

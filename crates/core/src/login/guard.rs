@@ -25,11 +25,19 @@ use crate::store::Store;
 pub(super) struct LockoutWriter {
     /// By principal: its name's folded form and its state.
     pending: Mutex<HashMap<PrincipalId, (String, LockState)>>,
+    /// Wakes the writer at once: a lock must reach the other nodes now, not
+    /// at the next tick (counts and resets can wait for it).
+    urgent: tokio::sync::Notify,
 }
 
 impl LockoutWriter {
     pub(super) fn record(&self, id: PrincipalId, key: &str, state: LockState) {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (key.to_owned(), state));
+    }
+
+    /// Asks the writer to write what is pending now.
+    pub(super) fn write_now(&self) {
+        self.urgent.notify_one();
     }
 
     async fn flush(&self, store: &dyn Store, protection: &crate::protection::Protection) {
@@ -119,7 +127,10 @@ impl LoginService {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = service.lockouts.urgent.notified() => {}
+                }
                 service.lockouts.flush(service.store.as_ref(), &service.protection).await;
             }
         })

@@ -123,6 +123,7 @@ impl LoginService {
             self.lockouts.record(principal.id, key, state);
         }
         if let crate::protection::FailureOutcome::Locked(until) = outcome {
+            self.lockouts.write_now();
             self.lockout_started(name, until);
         }
     }

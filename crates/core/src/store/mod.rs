@@ -6,8 +6,8 @@
 
 mod audit;
 mod credentials;
-mod inventory;
 mod import;
+mod inventory;
 mod keys;
 mod portal_sessions;
 mod principals;
@@ -19,11 +19,11 @@ use async_trait::async_trait;
 
 pub use audit::AuditStore;
 pub use credentials::{CreatedCredentials, CredentialStore};
-pub use inventory::{ExpiringKey, Inventory, InventoryStore};
 pub use import::{
     AccessKeyChange, ImportBatch, ImportFound, ImportLookup, ImportStore, ImportWritten, PrincipalChange,
     StoredAccessKey, StoredApiKey,
 };
+pub use inventory::{ExpiringKey, Inventory, InventoryStore};
 pub use keys::KeyStore;
 pub use portal_sessions::{PortalSessionRecord, PortalSessionStore};
 pub use principals::PrincipalStore;

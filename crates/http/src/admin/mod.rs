@@ -25,8 +25,8 @@ use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub(crate) use keys::MAX_GRACE_SECONDS;
 pub use import::MAX_IMPORT_BYTES;
+pub(crate) use keys::MAX_GRACE_SECONDS;
 pub use openapi::document;
 pub use page::Page;
 pub use problem::Problem;
