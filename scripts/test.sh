@@ -51,6 +51,7 @@ export TOLLGATE_TEST_PYTHON="$VENV/bin/python"
 
 echo "== unit, storage and HTTP tests (SQLite)"
 cargo test --workspace --locked
+"$TOLLGATE_TEST_PYTHON" scripts/check-readme.py "${CARGO_TARGET_DIR:-target}/debug/tollgate"  # the README's examples, run against the debug binary the tests built
 
 if [ -n "${TEST_POSTGRES_URL:-}" ]; then
   echo "== HTTP and CLI tests against PostgreSQL"
