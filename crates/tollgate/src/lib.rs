@@ -7,4 +7,6 @@ pub mod config;
 pub mod demo;
 #[cfg(test)]
 mod packaged_config;
+#[cfg(test)]
+mod readme_reference;
 pub mod server;
