@@ -256,9 +256,9 @@ pub async fn start_with_clock(config: &Config, demo: bool, clock: SharedClock) -
     }
     let certs: Vec<_> =
         bound.iter().filter_map(|(_, _, _, tls)| tls.as_ref().map(|(cert, _)| Arc::clone(cert))).collect();
-    if !certs.is_empty() {
-        background.push(tls::spawn_reloader(certs, Duration::from_secs(5)));
-    }
+    // Also without certificates: SIGHUP (logrotate, `systemctl kill -s HUP`)
+    // must never end a server that has nothing to reload.
+    background.push(tls::spawn_reloader(certs, Duration::from_secs(5)));
 
     let idle_limit = connection_idle_limit(config);
     let (stop, stopped) = watch::channel(false);

@@ -133,7 +133,8 @@ fn certified_key(files: &TlsFiles) -> Result<CertifiedKey, TlsError> {
     Ok(certified)
 }
 
-/// Reloads changed certificates every `every`, and all of them on SIGHUP.
+/// Reloads changed certificates every `every`, and all of them on SIGHUP
+/// (which, with no certificates, is logged and otherwise ignored).
 pub fn spawn_reloader(certs: Vec<Arc<ReloadingCert>>, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         #[cfg(unix)]
@@ -153,8 +154,12 @@ pub fn spawn_reloader(certs: Vec<Arc<ReloadingCert>>, every: Duration) -> tokio:
             tokio::select! {
                 _ = tick.tick() => certs.iter().for_each(|cert| cert.reload_if_changed()),
                 true = hung_up => {
-                    tracing::info!("SIGHUP: reloading TLS certificates");
-                    certs.iter().for_each(|cert| cert.reload());
+                    if certs.is_empty() {
+                        tracing::info!("SIGHUP: no HTTPS listener, nothing to reload");
+                    } else {
+                        tracing::info!("SIGHUP: reloading TLS certificates");
+                        certs.iter().for_each(|cert| cert.reload());
+                    }
                 }
             }
         }

@@ -185,6 +185,24 @@ async fn sigterm_lets_an_in_flight_login_finish_before_exiting() {
 }
 
 #[tokio::test]
+async fn sighup_without_an_https_listener_leaves_the_server_serving() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    let port = free_port();
+    let mut child = spawn_binary(&app, port).await;
+    let pid = child.id().expect("pid");
+    let _ = std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(child.try_wait().expect("status").is_none(), "SIGHUP ended the server");
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.expect("still answers");
+    assert_eq!(health.status(), 200);
+    let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let status =
+        tokio::time::timeout(Duration::from_secs(10), child.wait()).await.expect("exits").expect("status");
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
 async fn string_values_from_the_environment_are_taken_verbatim() {
     let mut app = TestApp::spawn().await;
     app.stop().await;
