@@ -56,7 +56,7 @@ fn collect_keys(prefix: &str, value: &serde_json::Value, keys: &mut Vec<Key>) {
 }
 
 /// `login_check.token_ttl` → `TOLLGATE_LOGIN_CHECK__TOKEN_TTL`.
-fn env_var(key: &str) -> String {
+pub(crate) fn env_var(key: &str) -> String {
     format!("TOLLGATE_{}", key.to_uppercase().replace('.', "__"))
 }
 

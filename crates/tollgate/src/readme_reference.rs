@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{self, Config};
+use crate::cli::config_show::toml_value as shown;
+use crate::config::{self, Config, env_var as env_name};
 
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
 const START: &str = "<!-- config-reference:start -->";
@@ -56,21 +57,6 @@ fn reference_rows(readme: &str) -> Result<BTreeMap<String, Row>, String> {
         }
     }
     Ok(rows)
-}
-
-/// A value as `tollgate config show` prints it (`cli/config_show.rs`):
-/// TOML-like, with `(unset)` for a key without a value.
-fn shown(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Null => "(unset)".to_owned(),
-        other => other.to_string(),
-    }
-}
-
-/// The variable that sets `key` (DESIGN.md §3; `config.rs` derives it the
-/// same way): `TOLLGATE_`, the path in upper case, levels joined by `__`.
-fn env_name(key: &str) -> String {
-    format!("TOLLGATE_{}", key.to_uppercase().replace('.', "__"))
 }
 
 #[test]

@@ -41,7 +41,7 @@ impl ConfigCommand {
 
 /// A value as TOML writes it; an unset optional key as a comment-friendly `""`
 /// would mislead, so it reads `(unset)`.
-fn toml_value(value: &Value) -> String {
+pub(crate) fn toml_value(value: &Value) -> String {
     match value {
         Value::Null => "(unset)".to_owned(),
         // JSON strings, numbers, booleans and arrays of them read the same in TOML.

@@ -5,7 +5,7 @@
 mod accesskey;
 mod apikey;
 mod audit;
-mod config_show;
+pub(crate) mod config_show;
 mod import;
 mod keys;
 mod lockout;
