@@ -51,6 +51,11 @@ export TOLLGATE_TEST_PYTHON="$VENV/bin/python"
 
 echo "== unit, storage and HTTP tests (SQLite)"
 cargo test --workspace --locked
+
+# Every input the fuzzers keep (fuzz/corpus/), through the same entry points:
+# a fixed finding stays fixed (scripts/fuzz.sh runs the fuzzers themselves).
+echo "== the fuzz corpus, replayed"
+cargo test --locked -p tollgate-http --features fuzzing --test fuzz_corpus
 "$TOLLGATE_TEST_PYTHON" scripts/check-readme.py "${CARGO_TARGET_DIR:-target}/debug/tollgate"  # the README's examples, run against the debug binary the tests built
 
 if [ -n "${TEST_POSTGRES_URL:-}" ]; then

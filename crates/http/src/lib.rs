@@ -9,6 +9,9 @@ pub mod access_log;
 pub mod admin;
 pub mod contracts;
 mod forward_auth;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod http_util;
 mod json_body;

@@ -98,3 +98,10 @@ pub(super) async fn optional_client(
         .map(Some)
         .map_err(OAuthError::from_client_auth)
 }
+
+/// Whether the client's credentials can be read, as the token endpoint
+/// reads them (fuzz targets, `fuzz/`).
+#[cfg(feature = "fuzzing")]
+pub(super) fn fuzz_presented(headers: &HeaderMap, form: &Form) -> Result<(), OAuthError> {
+    presented(headers, form).map(drop)
+}

@@ -49,3 +49,16 @@ fn respond_json(result: Result<Vec<u8>, error::OAuthError>) -> axum::response::R
         Err(err) => err.into_response(),
     }
 }
+
+/// The token endpoint's form and client authentication as its handler reads
+/// them, up to the core's call (fuzz targets, `fuzz/`).
+#[cfg(feature = "fuzzing")]
+pub(crate) async fn fuzz_read(
+    headers: &axum::http::HeaderMap,
+    body: bytes::Bytes,
+) -> Result<(), axum::response::Response> {
+    use axum::response::IntoResponse;
+    let form =
+        form::Form::read(headers, axum::body::Body::from(body)).await.map_err(IntoResponse::into_response)?;
+    client_auth::fuzz_presented(headers, &form).map_err(IntoResponse::into_response)
+}

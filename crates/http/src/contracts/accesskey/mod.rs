@@ -88,3 +88,10 @@ async fn read_request(
         .map_err(|_| AccessKeyLoginError::MalformedJson)?;
     Ok((schema::validate(body).map_err(AccessKeyLoginError::Schema)?, bytes.clone()))
 }
+
+/// Contract C's request reader as the handler runs it, up to the core's
+/// call (fuzz targets, `fuzz/`).
+#[cfg(feature = "fuzzing")]
+pub(crate) async fn fuzz_read(headers: &HeaderMap, body: bytes::Bytes) -> Result<(), Response> {
+    read_request(headers, Body::from(body)).await.map(drop).map_err(IntoResponse::into_response)
+}

@@ -109,3 +109,19 @@ fn render_success(format: Format, issued: &IssuedToken) -> String {
         Format::Xml(_) => xml::render_success(issued.token.expose(), seconds, issued.expires_at),
     }
 }
+
+/// Contract B's request reader and answer negotiation as the handler runs
+/// them, up to the core's call (fuzz targets, `fuzz/`).
+#[cfg(feature = "fuzzing")]
+pub(crate) async fn fuzz_read(headers: &HeaderMap, body: bytes::Bytes) -> Result<(), Response> {
+    let format = negotiate::response_format(headers);
+    match read_request(headers, Body::from(body)).await {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let mut response =
+                (err.status(), [(CONTENT_TYPE, format.content_type())], err.render(format)).into_response();
+            err.add_headers(response.headers_mut());
+            Err(response)
+        }
+    }
+}

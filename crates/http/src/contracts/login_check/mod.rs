@@ -70,3 +70,18 @@ fn respond(state: &AppState, result: Result<SessionTokens, LoginCheckError>, sta
     crate::http_util::no_store(response.headers_mut());
     response
 }
+
+/// Contract A's request readers as the handlers run them, up to the core's
+/// call: the status each answers (fuzz targets, `fuzz/`).
+#[cfg(feature = "fuzzing")]
+pub(crate) async fn fuzz_read(
+    headers: &axum::http::HeaderMap,
+    body: bytes::Bytes,
+) -> [Result<(), Response>; 2] {
+    let login = LoginCheckRequest::parse(headers, axum::body::Body::from(body.clone())).await;
+    let refresh = RefreshRequest::parse(headers, axum::body::Body::from(body)).await;
+    [
+        login.map(drop).map_err(IntoResponse::into_response),
+        refresh.map(drop).map_err(IntoResponse::into_response),
+    ]
+}
