@@ -2,11 +2,11 @@
 //! (embedded, the default) and PostgreSQL (several nodes), with migrations.
 //!
 //! Both backends run the very same SQL (`sql/`): a backend brings a
-//! [`sql::Driver`] and its way of keeping access tokens, and `sql_store!`
-//! instantiates the one implementation for it, so the two cannot drift
-//! apart. Token writes go through a group commit (`group_commit.rs`) so that
-//! many concurrent logins share one transaction. [`open`] is the one way in
-//! from a URL.
+//! `sql::Driver` (a crate-private trait) and its way of keeping access
+//! tokens, and `sql_store!` instantiates the one implementation for it, so
+//! the two cannot drift apart. Token writes go through a group commit
+//! (`group_commit.rs`) so that many concurrent logins share one
+//! transaction. [`open`] is the one way in from a URL.
 
 mod bulk;
 mod error;
