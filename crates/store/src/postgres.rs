@@ -63,8 +63,8 @@ impl crate::sql::AccessTokens<sqlx::Postgres> for TokensTable {
         Ok(None)
     }
 
-    async fn catch_up(&self, _: &sqlx::PgPool) -> Result<bool, sqlx::Error> {
-        Ok(false)
+    async fn catch_up(&self, _: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+        Ok(())
     }
 
     async fn revoke(&self, _: &mut sqlx::PgConnection, _: &TokenHash, _: i64) -> Result<u64, sqlx::Error> {

@@ -94,9 +94,8 @@ pub(crate) trait AccessTokens<DB: sqlx::Database>: Send + Sync + 'static {
         hash: &TokenHash,
     ) -> impl Future<Output = Result<Option<DB::Row>, sqlx::Error>> + Send;
 
-    /// Learns about tokens other processes kept here; `true` if there were
-    /// any (so that a `find` that failed is worth repeating).
-    fn catch_up(&self, read: &sqlx::Pool<DB>) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+    /// Learns about tokens other processes kept here.
+    fn catch_up(&self, read: &sqlx::Pool<DB>) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Revokes a token kept here; the rows changed.
     fn revoke(

@@ -687,7 +687,12 @@ macro_rules! sql_store {
                             .bind(hash.as_bytes())
                             .fetch_optional(&self.read)
                             .await?;
-                        if row.is_none() && self.tokens.catch_up(&self.read).await? {
+                        if row.is_none() {
+                            // Asked again even when this call found nothing
+                            // new: a catch-up running meanwhile (the one at
+                            // start) may have indexed the token since the
+                            // first look.
+                            self.tokens.catch_up(&self.read).await?;
                             return self.tokens.find(&self.read, hash).await;
                         }
                         Ok(row)

@@ -222,11 +222,11 @@ impl AccessTokens<Sqlite> for TokenJournal {
     }
 
     /// Indexes every journal row after `through`.
-    async fn catch_up(&self, read: &SqlitePool) -> Result<bool, sqlx::Error> {
+    async fn catch_up(&self, read: &SqlitePool) -> Result<(), sqlx::Error> {
         let through = self.index().through;
         let last = last_seq(read).await?;
         if last.is_none_or(|last| last <= through) {
-            return Ok(false);
+            return Ok(());
         }
         let rows = sqlx::query("SELECT seq, hash FROM token_journal WHERE seq > $1")
             .bind(through)
@@ -241,7 +241,7 @@ impl AccessTokens<Sqlite> for TokenJournal {
             // committed in order: seeing one means seeing all before it.
             index.through = index.through.max(seq);
         }
-        Ok(true)
+        Ok(())
     }
 
     async fn revoke(
