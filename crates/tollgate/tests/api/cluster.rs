@@ -236,14 +236,21 @@ async fn a_lock_made_on_one_node_holds_on_the_other_within_two_seconds() {
     }
     let since = Instant::now();
     loop {
-        // The right password: refused only once the other node honours the lock.
+        // The right password: refused only once the other node honours the
+        // lock. What counts is when an attempt starts: one that starts in
+        // time may still take an argon2id verify (slow on a loaded machine)
+        // before it is accepted, and the next one must then be refused.
+        let started = since.elapsed();
         if two.post("/v1/login_check", "application/json", A_LOGIN).await.0 == 401 {
+            eprintln!("lock honoured by the other node for a login started {started:?} after it was made");
             break;
         }
-        assert!(since.elapsed() < Duration::from_secs(2), "node two did not honour the lock within 2 s");
+        assert!(
+            started < Duration::from_secs(2),
+            "node two accepted a login started {started:?} after the lock was made on node one"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    eprintln!("lock honoured by the other node after {:?}", since.elapsed());
 }
 
 /// Runs a command that must fail; its standard error.
