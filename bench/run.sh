@@ -38,7 +38,13 @@ BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/tollgate"
 CALIBRATE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/tollgate-calibrate"
 WORK="$(mktemp -d)"
 SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+PG_SCHEMA=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  # The benchmark leaves nothing behind in the shared database either.
+  [ -n "$PG_SCHEMA" ] && psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 C_BODY='{"accessKey":"986d8167a9b9a15e37db4ab4ad50877b01347a94","secret":"79bPqahzbeYuIgyod1GBjsBy38wN7KuBBNNmN/emwjFCuAfq"}'
@@ -105,6 +111,7 @@ for backend in $BACKENDS; do
     postgres)
       schema="bench_$(date +%s)"
       psql "$PG_URL" -qc "CREATE SCHEMA $schema" >/dev/null
+      PG_SCHEMA=$schema
       url="$PG_URL?options=-csearch_path%3D$schema" ;;
   esac
   # Contract B's tokens keep their default lifetime (20 s), as users run it;
