@@ -11,6 +11,7 @@
 //! JWT accepted, a signed JWT that does not read back as it was signed.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -125,18 +126,12 @@ pub fn authorization(data: &[u8]) {
 
 const FUZZ_SECRET: &[u8] = b"the fuzz targets' HS384 secret, 48 bytes long.!!";
 
-fn codec() -> JwtCodec {
-    JwtCodec::hs384(FUZZ_SECRET, Duration::from_secs(5))
-}
+/// One codec for every input (keying HMAC per input would be the fuzzer's
+/// own cost, not the code's).
+static CODEC: LazyLock<JwtCodec> = LazyLock::new(|| JwtCodec::hs384(FUZZ_SECRET, Duration::from_secs(5)));
 
-/// JWT verification: text that was not signed with the key is refused, and
-/// a signed token changed anywhere either is refused or still says exactly
-/// what was signed (base64's spare bits).
-pub fn jwt_verify(data: &[u8]) {
-    let codec = codec();
-    if let Ok(text) = std::str::from_utf8(data) {
-        assert!(codec.verify(text).is_err(), "an unsigned token was accepted: {text:?}");
-    }
+/// The token `jwt_verify` alters, signed once.
+static SIGNED: LazyLock<String> = LazyLock::new(|| {
     let claims = SubjectClaims {
         uid: Uuid::from_u128(1),
         ar: &["reader".to_owned()],
@@ -144,10 +139,22 @@ pub fn jwt_verify(data: &[u8]) {
         realm: Some("realm"),
         attributes: &BTreeMap::new(),
     };
-    let Ok(template) = codec.prepare(&claims) else { panic!("preparing a token") };
-    let Ok(signed) = codec.sign(&template, 1_700_000_000, 1_700_003_600, Uuid::from_u128(3)) else {
+    let Ok(template) = CODEC.prepare(&claims) else { panic!("preparing a token") };
+    let Ok(signed) = CODEC.sign(&template, 1_700_000_000, 1_700_003_600, Uuid::from_u128(3)) else {
         panic!("signing a token")
     };
+    signed
+});
+
+/// JWT verification: text that was not signed with the key is refused, and
+/// a signed token changed anywhere either is refused or still says exactly
+/// what was signed (base64's spare bits).
+pub fn jwt_verify(data: &[u8]) {
+    let codec = &*CODEC;
+    if let Ok(text) = std::str::from_utf8(data) {
+        assert!(codec.verify(text).is_err(), "an unsigned token was accepted: {text:?}");
+    }
+    let signed = &*SIGNED;
     let mut altered = signed.clone().into_bytes();
     for (at, &change) in data.iter().enumerate() {
         let index = at % altered.len();
@@ -189,7 +196,7 @@ pub fn jwt_sign(data: &[u8]) {
             attributes.insert(name.to_owned(), value.to_owned());
         }
     }
-    let codec = codec();
+    let codec = &*CODEC;
     let claims = SubjectClaims {
         uid: Uuid::from_u128(7),
         ar: &roles,

@@ -1,8 +1,7 @@
 //! The admin command line, run as a real process against the same database
 //! as a running server; and configuration layering and errors.
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -15,7 +14,7 @@ struct Cli<'a> {
 
 impl Cli<'_> {
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        run_tollgate(self.app, &[&["--database", &self.app.config.database_url], args].concat(), stdin, &[])
+        self.app.run_binary(&[&["--database", &self.app.config.database_url], args].concat(), stdin, &[])
     }
 
     fn json(&self, args: &[&str], stdin: Option<&str>) -> Value {
@@ -24,23 +23,6 @@ impl Cli<'_> {
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{args:?}: stdout is not one JSON value ({e}): {:?}", out.stdout))
     }
-}
-
-fn run_tollgate(app: &TestApp, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(app.bin_path())
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(app.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tollgate");
-    if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("tollgate output")
 }
 
 #[tokio::test]
@@ -161,7 +143,7 @@ async fn configuration_layers_file_then_environment_then_flags() {
     let dir = app.dir.path();
     std::fs::write(dir.join("tollgate.toml"), "database_url = \"sqlite://from-file.db\"\n").expect("write");
     let migrate = |args: &[&str], env: &[(&str, &str)]| {
-        let out = run_tollgate(&app, &[&["migrate"], args].concat(), None, env);
+        let out = app.run_binary(&[&["migrate"], args].concat(), None, env);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     migrate(&[], &[]);
@@ -229,12 +211,12 @@ async fn invalid_configuration_stops_start_up_naming_the_key() {
     ];
     for (file, env, key) in cases {
         std::fs::write(dir.join("bad.toml"), file).expect("write");
-        let out = run_tollgate(&app, &["--config", "bad.toml", "serve"], None, &env);
+        let out = app.run_binary(&["--config", "bad.toml", "serve"], None, &env);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{file:?} {env:?} should not start");
         assert!(stderr.contains(key), "{file:?} {env:?}: message does not name {key}: {stderr}");
     }
-    let out = run_tollgate(&app, &["--config", "missing.toml", "migrate"], None, &[]);
+    let out = app.run_binary(&["--config", "missing.toml", "migrate"], None, &[]);
     assert!(!out.status.success());
 }
 

@@ -180,6 +180,32 @@ impl TestApp {
         response.text().await.expect("metrics text")
     }
 
+    /// Runs the binary in the app's directory with `args`, `stdin` written
+    /// to it (then closed) and `env` added; its whole output.
+    pub fn run_binary(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> std::process::Output {
+        use std::io::Write as _;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(self.bin_path())
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run tollgate");
+        if let Some(input) = stdin {
+            child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().expect("tollgate output")
+    }
+
     pub fn bin_path(&self) -> PathBuf {
         PathBuf::from(env!("CARGO_BIN_EXE_tollgate"))
     }

@@ -4,8 +4,7 @@
 //! A with each framework's published vector, API keys through contract B,
 //! access keys through contract C and OAuth 2.0.
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -502,20 +501,7 @@ async fn the_import_endpoint_takes_ndjson_from_admins_and_leaves_one_audit_row()
 // ------------------------------------------------------------- the binary
 
 fn tollgate(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(app.bin_path())
-        .args(["--database", &app.config.database_url])
-        .args(args)
-        .current_dir(app.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tollgate");
-    if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("tollgate output")
+    app.run_binary(&[&["--database", &app.config.database_url], args].concat(), stdin, &[])
 }
 
 #[tokio::test]
